@@ -1,0 +1,3 @@
+from getmygrapher.cli.main import app
+
+app(prog_name="getmygrapher")

@@ -1,0 +1,244 @@
+"""The `getmygrapher` command: serve, worker, migrate, seed, create-admin, delete-user."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from getmygrapher.core.config import Settings
+from getmygrapher.core.logging import configure_logging
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="GetMyGrapher: the API server and its operations.",
+)
+
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def _database_url(settings: Settings) -> tuple[str, Any]:
+    """DATABASE_URL, or an embedded server under DATA_DIR (kept alive by the returned handle)."""
+    if settings.database_url:
+        return settings.database_url, None
+    from getmygrapher.core.embedded import start_embedded
+
+    server, url = start_embedded(settings.data_dir)
+    return url, server
+
+
+def _run(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    return asyncio.run(factory())
+
+
+@app.command()
+def serve(
+    demo: Annotated[bool, typer.Option(help="Load demo data the first time.")] = False,
+    worker: Annotated[bool, typer.Option(help="Run background jobs in this process.")] = True,
+    host: Annotated[str | None, typer.Option(help="Defaults to HOST.")] = None,
+    port: Annotated[int | None, typer.Option(help="Defaults to PORT.")] = None,
+) -> None:
+    """Start PostgreSQL if needed, apply migrations, and serve the API (Ctrl-C stops)."""
+    import uvicorn
+
+    from getmygrapher.core import migrate
+    from getmygrapher.main import build_runtime, create_app
+
+    settings = _settings()
+    url, server = _database_url(settings)
+    migrate.upgrade(url)
+    if demo:
+        from getmygrapher.cli.seed import seed_demo_once
+
+        _run(lambda: seed_demo_once(settings, url))
+    runtime, engine = build_runtime(settings, url)
+    application = create_app(
+        runtime, database_url=url, run_worker=worker and settings.run_worker, owned_engine=engine
+    )
+    bind_host, bind_port = host or settings.host, port or settings.port
+    sys.stderr.write(
+        f"\nGetMyGrapher API on http://{bind_host}:{bind_port} "
+        f"(docs at http://{bind_host}:{bind_port}/docs). Ctrl-C stops it.\n\n"
+    )
+    uvicorn.Server(
+        uvicorn.Config(
+            application,
+            host=bind_host,
+            port=bind_port,
+            log_config=None,
+            access_log=False,
+            proxy_headers=settings.trusted_proxy_hops > 0,
+            timeout_graceful_shutdown=10,
+        )
+    ).run()
+    del server  # the embedded database stops when this process exits; its data stays
+
+
+@app.command()
+def worker() -> None:
+    """Run background jobs only (any number of these may run beside the API nodes)."""
+    from getmygrapher.core import migrate
+    from getmygrapher.core.tasks import build_worker_app, set_runtime
+    from getmygrapher.main import build_runtime
+
+    settings = _settings()
+    url, server = _database_url(settings)
+    migrate.upgrade(url)
+
+    async def work() -> None:
+        runtime, engine = build_runtime(settings, url)
+        set_runtime(runtime)
+        worker_app = build_worker_app(url)
+        try:
+            async with worker_app.open_async():
+                await worker_app.run_worker_async(
+                    concurrency=settings.worker_concurrency, delete_jobs="successful"
+                )
+        finally:
+            await runtime.http.aclose()
+            await engine.dispose()
+
+    _run(work)
+    del server
+
+
+@app.command("migrate")
+def migrate_command(
+    check: Annotated[bool, typer.Option(help="Fail if models and migrations disagree.")] = False,
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+) -> None:
+    """Apply the database migrations (or check that none is missing)."""
+    from getmygrapher.core import migrate
+
+    settings = _settings()
+    url, server = _database_url(settings)
+    if check:
+        # The round trip drops every table: it runs on a scratch database, never on `url`.
+        with migrate.scratch_database(url, "getmygrapher_migrate_check") as scratch:
+            migrate.upgrade(scratch)
+            migrate.check(scratch)
+            migrate.downgrade(scratch, "base")
+            migrate.upgrade(scratch)
+        typer.echo("migrations: upgrade, check, downgrade and upgrade again all pass")
+    else:
+        migrate.upgrade(url, revision)
+        typer.echo(f"migrated to {revision}")
+    del server
+
+
+@app.command()
+def seed(
+    demo: Annotated[bool, typer.Option(help="A few hundred realistic accounts.")] = False,
+    count: Annotated[int, typer.Option(help="How many demo accounts.")] = 300,
+) -> None:
+    """Load demo data."""
+    if not demo:
+        raise typer.BadParameter("choose what to seed: --demo")
+    from getmygrapher.cli.seed import seed_demo
+    from getmygrapher.core import migrate
+
+    settings = _settings()
+    url, server = _database_url(settings)
+    migrate.upgrade(url)
+    created = _run(lambda: seed_demo(settings, url, count=count))
+    typer.echo(f"seeded {created} demo accounts")
+    del server
+
+
+@app.command("create-admin")
+def create_admin(
+    email: Annotated[str, typer.Option(prompt=True)],
+    name: Annotated[str | None, typer.Option(help="Full name.")] = None,
+) -> None:
+    """Create (or promote) an admin; the password comes from ADMIN_PASSWORD or a prompt."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from getmygrapher.accounts.schemas import Email, Password
+    from getmygrapher.core import migrate
+
+    password = os.environ.get("ADMIN_PASSWORD") or getpass.getpass("Password: ")
+    try:
+        email = TypeAdapter(Email).validate_python(email)
+        TypeAdapter(Password).validate_python(password)
+    except ValidationError as error:
+        raise typer.BadParameter(error.errors()[0]["msg"]) from None
+    settings = _settings()
+    url, server = _database_url(settings)
+    migrate.upgrade(url)
+
+    async def make() -> bool:
+        from getmygrapher.accounts import service as accounts_service
+        from getmygrapher.core.db import transaction
+        from getmygrapher.main import build_runtime
+
+        runtime, engine = build_runtime(settings, url)
+        try:
+            async with transaction(runtime.sessionmaker) as session:
+                ctx = accounts_service.AuthContext.of(runtime)
+                _, created = await accounts_service.create_admin(
+                    session, ctx, email=email, password=password, full_name=name
+                )
+                return created
+        finally:
+            await runtime.http.aclose()
+            await engine.dispose()
+
+    created = _run(make)
+    typer.echo(
+        f"admin {'created' if created else 'promoted'}: {email}. "
+        "Sign in and enrol TOTP (POST /v1/me/totp) before using admin endpoints."
+    )
+    del server
+
+
+@app.command("delete-user")
+def delete_user(email: Annotated[str, typer.Option(help="The account's e-mail address.")]) -> None:
+    """Erase an account at once (support requests), skipping the cooling-off period."""
+    from getmygrapher.core import migrate
+
+    settings = _settings()
+    url, server = _database_url(settings)
+    migrate.upgrade(url)
+
+    async def erase() -> bool:
+        from sqlalchemy import text
+
+        from getmygrapher.accounts import service as accounts_service
+        from getmygrapher.core.db import transaction
+        from getmygrapher.main import build_runtime
+
+        runtime, engine = build_runtime(settings, url.strip())
+        try:
+            async with transaction(runtime.sessionmaker) as session:
+                user_id = await session.scalar(
+                    text(
+                        "UPDATE users SET status = 'pending_deletion', "
+                        "deletion_requested_at = now() - interval '3650 days' "
+                        "WHERE email = :email AND status <> 'deleted' RETURNING id"
+                    ),
+                    {"email": email.strip().lower()},
+                )
+                if user_id is None:
+                    return False
+                ctx = accounts_service.AuthContext.of(runtime)
+                return await accounts_service.purge_account(session, ctx, user_id=user_id)
+        finally:
+            await runtime.http.aclose()
+            await engine.dispose()
+
+    if not _run(erase):
+        raise typer.Exit(code=1)
+    typer.echo("erased")
+    del server

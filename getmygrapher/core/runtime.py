@@ -1,0 +1,28 @@
+"""What requests and tasks share: settings, the database and the ports to the outside world."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from getmygrapher.core.captcha import Captcha
+from getmygrapher.core.config import Settings
+from getmygrapher.core.mail import Mailer
+from getmygrapher.core.ratelimit import RateLimiter
+from getmygrapher.core.sms import SmsSender
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession]
+    mailer: Mailer
+    sms: SmsSender
+    captcha: Captcha
+    rate_limiter: RateLimiter
+    http: httpx.AsyncClient
+    # Domain-owned clients (Google keys, Razorpay) keyed by name, built lazily by their domain.
+    clients: dict[str, Any] = field(default_factory=dict)

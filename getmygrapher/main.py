@@ -1,0 +1,134 @@
+"""The application: routers, error handlers, middleware and the shared runtime."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import structlog
+from fastapi import Depends, FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from getmygrapher import registry
+from getmygrapher.accounts import service as accounts_service
+from getmygrapher.accounts.routes import admin_router, auth_router, me_router
+from getmygrapher.core import health
+from getmygrapher.core.captcha import Captcha, NoCaptcha, SiteVerifyCaptcha
+from getmygrapher.core.config import Settings
+from getmygrapher.core.db import create_engine, create_sessionmaker
+from getmygrapher.core.errors import install_error_handlers
+from getmygrapher.core.http import Metrics, RequestContextMiddleware
+from getmygrapher.core.mail import ConsoleMailer, Mailer, SmtpMailer
+from getmygrapher.core.ratelimit import RateLimiter, limit_writes
+from getmygrapher.core.runtime import Runtime
+from getmygrapher.core.security import TokenSigner
+from getmygrapher.core.sms import ConsoleSms, HttpSms, SmsSender
+from getmygrapher.core.tasks import build_worker_app, set_runtime
+
+log = structlog.get_logger(__name__)
+
+# Importing the registry registers every task and model.
+REGISTERED = registry.TASK_MODULES
+
+
+def build_runtime(settings: Settings, database_url: str) -> tuple[Runtime, AsyncEngine]:
+    """Everything the app and its tasks share, built from configuration."""
+    engine = create_engine(database_url, pool_size=settings.db_pool_size)
+    http = httpx.AsyncClient(timeout=10, follow_redirects=False)
+    mailer: Mailer = (
+        ConsoleMailer()
+        if settings.smtp_url is None
+        else SmtpMailer(
+            settings.smtp_url, sender=settings.mail_from, starttls=settings.smtp_starttls
+        )
+    )
+    sms: SmsSender = ConsoleSms()
+    if settings.sms_provider == "http":
+        if not settings.sms_http_url or settings.sms_api_key is None:
+            raise RuntimeError("SMS_PROVIDER=http needs SMS_HTTP_URL and SMS_API_KEY")
+        sms = HttpSms(
+            http,
+            url=settings.sms_http_url,
+            api_key=settings.sms_api_key.get_secret_value(),
+            sender_id=settings.sms_sender_id,
+            entity_id=settings.sms_dlt_entity_id,
+            template_id=settings.sms_dlt_template_id,
+        )
+    captcha: Captcha = NoCaptcha()
+    if settings.captcha_verify_url and settings.captcha_secret is not None:
+        captcha = SiteVerifyCaptcha(
+            http,
+            verify_url=settings.captcha_verify_url,
+            secret=settings.captcha_secret.get_secret_value(),
+        )
+    runtime = Runtime(
+        settings=settings,
+        sessionmaker=create_sessionmaker(engine),
+        mailer=mailer,
+        sms=sms,
+        captcha=captcha,
+        rate_limiter=RateLimiter(engine),
+        http=http,
+    )
+    return runtime, engine
+
+
+def create_app(
+    runtime: Runtime,
+    *,
+    database_url: str | None = None,
+    run_worker: bool = False,
+    owned_engine: AsyncEngine | None = None,
+) -> FastAPI:
+    """The API. With `run_worker` (and the database URL), background jobs run in this process."""
+    settings = runtime.settings
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        set_runtime(runtime)
+        worker: asyncio.Task[None] | None = None
+        if run_worker and database_url:
+            worker_app = build_worker_app(database_url)
+            await worker_app.open_async()
+            worker = asyncio.create_task(
+                worker_app.run_worker_async(
+                    concurrency=settings.worker_concurrency,
+                    install_signal_handlers=False,
+                    delete_jobs="successful",
+                    shutdown_graceful_timeout=10,
+                )
+            )
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+                await worker_app.close_async()
+            await runtime.http.aclose()
+            if owned_engine is not None:
+                await owned_engine.dispose()
+
+    app = FastAPI(
+        title="GetMyGrapher API",
+        version="1.0.0",
+        summary="Marketplace and network for India's creative professionals.",
+        lifespan=lifespan,
+        dependencies=[Depends(limit_writes)],
+    )
+    app.state.runtime = runtime
+    app.state.sessionmaker = runtime.sessionmaker
+    app.state.token_signer = TokenSigner(settings)
+    app.state.principal_loader = accounts_service.load_principal
+    app.state.metrics = Metrics()
+    install_error_handlers(app)
+    for router in (health.router, auth_router, me_router, admin_router):
+        app.include_router(router)
+    app.add_middleware(
+        RequestContextMiddleware, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes
+    )
+    return app
