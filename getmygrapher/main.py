@@ -15,6 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from getmygrapher import registry
 from getmygrapher.accounts import service as accounts_service
 from getmygrapher.accounts.routes import admin_router, auth_router, me_router
+from getmygrapher.billing.routes import (
+    admin_billing_router,
+    billing_router,
+    me_billing_router,
+    webhook_router,
+)
 from getmygrapher.core import health
 from getmygrapher.core.captcha import Captcha, NoCaptcha, SiteVerifyCaptcha
 from getmygrapher.core.config import Settings
@@ -126,7 +132,16 @@ def create_app(
     app.state.principal_loader = accounts_service.load_principal
     app.state.metrics = Metrics()
     install_error_handlers(app)
-    for router in (health.router, auth_router, me_router, admin_router):
+    for router in (
+        health.router,
+        auth_router,
+        me_router,
+        admin_router,
+        billing_router,
+        me_billing_router,
+        webhook_router,
+        admin_billing_router,
+    ):
         app.include_router(router)
     app.add_middleware(
         RequestContextMiddleware, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes

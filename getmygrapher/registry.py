@@ -3,6 +3,8 @@
 from getmygrapher.accounts import models as accounts_models
 from getmygrapher.accounts import tasks as accounts_tasks
 from getmygrapher.availability import models as availability_models
+from getmygrapher.billing import models as billing_models
+from getmygrapher.billing import tasks as billing_tasks
 from getmygrapher.core import housekeeping
 from getmygrapher.core import models as core_models
 from getmygrapher.core.db import Base
@@ -15,7 +17,8 @@ MODEL_MODULES = (
     profiles_models,
     notifications_models,
     availability_models,
+    billing_models,
 )
-TASK_MODULES = (housekeeping, accounts_tasks)
+TASK_MODULES = (housekeeping, accounts_tasks, billing_tasks)
 
 metadata = Base.metadata

@@ -32,6 +32,10 @@ from getmygrapher.core.tasks import set_runtime
 from getmygrapher.main import create_app
 from tests.fakes.gateways import CAPTCHA_SECRET, SMS_KEY, CaptchaService, SmsGateway
 from tests.fakes.google import CLIENT_ID, CLIENT_SECRET, FakeGoogle
+from tests.fakes.razorpay import KEY_ID as RAZORPAY_KEY_ID
+from tests.fakes.razorpay import KEY_SECRET as RAZORPAY_KEY_SECRET
+from tests.fakes.razorpay import WEBHOOK_SECRET as RAZORPAY_WEBHOOK_SECRET
+from tests.fakes.razorpay import FakeRazorpay
 from tests.fakes.server import LocalServer
 from tests.fakes.smtp import Mailbox
 
@@ -156,6 +160,22 @@ def google() -> Iterator[FakeGoogle]:
 
 
 @pytest.fixture(scope="session")
+def razorpay_server() -> Iterator[FakeRazorpay]:
+    fake = FakeRazorpay()
+    server = LocalServer(fake.app).start()
+    fake.url = server.url
+    yield fake
+    server.stop()
+
+
+@pytest.fixture
+def razorpay(razorpay_server: FakeRazorpay) -> FakeRazorpay:
+    """The fake Razorpay, emptied for this test."""
+    razorpay_server.reset()
+    return razorpay_server
+
+
+@pytest.fixture(scope="session")
 def captcha_service() -> Iterator[CaptchaService]:
     service = CaptchaService()
     server = LocalServer(service.app).start()
@@ -168,7 +188,9 @@ def captcha_service() -> Iterator[CaptchaService]:
 
 
 @pytest.fixture(scope="session")
-def settings(mailbox: Mailbox, sms_gateway: SmsGateway, google: FakeGoogle) -> Settings:
+def settings(
+    mailbox: Mailbox, sms_gateway: SmsGateway, google: FakeGoogle, razorpay_server: FakeRazorpay
+) -> Settings:
     return Settings(
         environment="test",
         secret_key="test-secret-key-that-is-long-enough-for-hs256",
@@ -186,6 +208,10 @@ def settings(mailbox: Mailbox, sms_gateway: SmsGateway, google: FakeGoogle) -> S
         google_jwks_url=f"{google.url}/certs",  # type: ignore[attr-defined]
         google_token_url=f"{google.url}/token",  # type: ignore[attr-defined]
         google_auth_url="https://accounts.google.com/o/oauth2/v2/auth",
+        razorpay_key_id=RAZORPAY_KEY_ID,
+        razorpay_key_secret=RAZORPAY_KEY_SECRET,
+        razorpay_webhook_secret=RAZORPAY_WEBHOOK_SECRET,
+        razorpay_base_url=razorpay_server.url,
     )
 
 
@@ -309,18 +335,22 @@ def failing_api(harness: Harness, connection: AsyncConnection) -> httpx.AsyncCli
 
 APP_TABLES_SQL = """
 SELECT string_agg(format('%I', tablename), ', ') FROM pg_tables
-WHERE schemaname = current_schema() AND tablename <> 'alembic_version'
+WHERE schemaname = current_schema()
+  AND tablename NOT IN ('alembic_version', 'plan_features', 'plan_prices')
 """
 
 
 @pytest.fixture
 async def live(harness: Harness, engine: AsyncEngine) -> AsyncIterator[LiveDatabase]:
-    """Real commits on separate connections; every table is emptied afterwards."""
+    """Real commits on separate connections; every table but the reference data (plans) is
+    emptied afterwards."""
     live = LiveDatabase(harness, engine)
     yield live
     async with engine.begin() as connection:
         tables = await connection.scalar(text(APP_TABLES_SQL))
         await connection.execute(text(f"TRUNCATE {tables} CASCADE"))
+        # The fake Razorpay forgets its plans between tests; so must the price table.
+        await connection.execute(text("UPDATE plan_prices SET provider_plan_id = NULL"))
 
 
 class LiveDatabase:

@@ -21,7 +21,7 @@ _counter = itertools.count(1)
 
 
 @dataclass
-class TestUser:
+class Person:
     user: User
     tokens: TokenPair
     password: str = PASSWORD
@@ -54,7 +54,7 @@ async def make_user(
     onboarded: bool = False,
     full_name: str | None = "Meera Nair",
     totp: bool = False,
-) -> TestUser:
+) -> Person:
     ctx = accounts_service.AuthContext.of(runtime)
     email = email or f"user{next(_counter)}-{uuid.uuid4().hex[:6]}@example.in"
     user = await accounts_service.create_account(
@@ -84,4 +84,4 @@ async def make_user(
     )
     assert isinstance(tokens, TokenPair)
     await session.commit()
-    return TestUser(user=user, tokens=tokens, password=password, totp_secret=secret)
+    return Person(user=user, tokens=tokens, password=password, totp_secret=secret)

@@ -85,6 +85,25 @@ class Settings(BaseSettings):
     run_worker: bool = True
     worker_concurrency: int = Field(default=4, ge=1, le=64)
 
+    # Razorpay: billing answers 503 billing_not_configured until the key id and secret are set
+    razorpay_key_id: str | None = None
+    razorpay_key_secret: SecretStr | None = None
+    razorpay_webhook_secret: SecretStr | None = None
+    razorpay_previous_webhook_secret: SecretStr | None = None
+    razorpay_base_url: str = "https://api.razorpay.com"
+    billing_grace_days: int = Field(default=7, ge=0, le=30)
+    # Receipts (prices include GST)
+    seller_name: str = "GetMyGrapher Technologies Private Limited"
+    seller_address: str = "Infopark Phase 1, Kakkanad, Kochi, Kerala 682042"
+    seller_gstin: str = "32AAHCG1234F1Z5"
+    seller_state: str = "Kerala"
+    gst_rate_percent: int = Field(default=18, ge=0, le=28)
+    sac_code: str = "998439"
+
+    @property
+    def billing_configured(self) -> bool:
+        return bool(self.razorpay_key_id and self.razorpay_key_secret)
+
     @property
     def base_url(self) -> str:
         return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")

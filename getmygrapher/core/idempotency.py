@@ -106,4 +106,16 @@ async def idempotency(
     return Idempotency(key=idempotency_key, operation=operation, request_hash=digest)
 
 
+async def required_idempotency(
+    found: Annotated[Idempotency, Depends(idempotency)],
+) -> Idempotency:
+    """GEN-6: some writes (checkout, applying, booking) must carry a key."""
+    if found.key is None:
+        raise ValidationFailed.field(
+            "Idempotency-Key", "required_field", "This request needs an Idempotency-Key header."
+        )
+    return found
+
+
 IdempotencyKey = Annotated[Idempotency, Depends(idempotency)]
+RequiredIdempotencyKey = Annotated[Idempotency, Depends(required_idempotency)]

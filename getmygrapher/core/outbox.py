@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from getmygrapher.core.tasks import REGISTRY
@@ -44,15 +45,21 @@ async def add(
     """Record a job that runs only if the current transaction commits (at least once)."""
     if task_name not in REGISTRY:
         raise KeyError(f"unknown task {task_name!r}")
-    await session.execute(
-        _DEFER,
-        {
-            "queue": queue or REGISTRY[task_name].queue,
-            "task": task_name,
-            "priority": priority,
-            "lock": None,
-            "queueing_lock": queueing_lock,
-            "args": json.dumps(arguments, default=_json_default),
-            "scheduled_at": scheduled_at,
-        },
-    )
+    params = {
+        "queue": queue or REGISTRY[task_name].queue,
+        "task": task_name,
+        "priority": priority,
+        "lock": None,
+        "queueing_lock": queueing_lock,
+        "args": json.dumps(arguments, default=_json_default),
+        "scheduled_at": scheduled_at,
+    }
+    if queueing_lock is None:
+        await session.execute(_DEFER, params)
+        return
+    # A job with the same queueing lock already waiting makes this one redundant.
+    try:
+        async with session.begin_nested():
+            await session.execute(_DEFER, params)
+    except IntegrityError:
+        return

@@ -18,7 +18,10 @@ from getmygrapher.accounts.service.google import (
     start_web_sign_in,
 )
 from getmygrapher.accounts.service.me import (
+    account_exists,
+    contact_email,
     create_admin,
+    display_name,
     get_me,
     mark_onboarding_complete,
     purge_account,
@@ -54,13 +57,16 @@ from getmygrapher.accounts.service.totp import (
 __all__ = [
     "AuthContext",
     "Caller",
+    "account_exists",
     "change_password",
     "change_phone",
     "complete_mfa",
     "confirm_enrolment",
+    "contact_email",
     "create_account",
     "create_admin",
     "disable",
+    "display_name",
     "finish_web_sign_in",
     "get_me",
     "list_sessions",

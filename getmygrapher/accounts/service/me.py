@@ -218,6 +218,30 @@ async def create_admin(
     return existing, False
 
 
+async def contact_email(session: AsyncSession, *, user_id: uuid.UUID) -> str | None:
+    """Where to send a transactional mail: the verified address of an account still in use."""
+    user = await AccountRepository(session).get_user(user_id)
+    if (
+        user is None
+        or not user.email
+        or not user.email_verified
+        or user.status is AccountStatus.DELETED
+    ):
+        return None
+    return user.email
+
+
+async def account_exists(session: AsyncSession, *, user_id: uuid.UUID) -> bool:
+    """An account that is still in use (not erased)."""
+    user = await AccountRepository(session).get_user(user_id)
+    return user is not None and user.status is not AccountStatus.DELETED
+
+
+async def display_name(session: AsyncSession, *, user_id: uuid.UUID) -> str | None:
+    user = await AccountRepository(session).get_user(user_id)
+    return user.full_name if user else None
+
+
 async def mark_onboarding_complete(session: AsyncSession, *, user_id: uuid.UUID) -> None:
     """Called by the profiles area when onboarding completes; the access gates read it."""
     user = await AccountRepository(session).get_user(user_id, for_update=True)
