@@ -10,17 +10,18 @@ from contextlib import asynccontextmanager
 import httpx
 import structlog
 from fastapi import Depends, FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from getmygrapher import registry
 from getmygrapher.accounts import service as accounts_service
 from getmygrapher.accounts.routes import admin_router, auth_router, me_router
+from getmygrapher.analytics.routes import router as analytics_router
 from getmygrapher.billing.routes import (
     admin_billing_router,
     billing_router,
     me_billing_router,
     webhook_router,
 )
+from getmygrapher.contacts.routes import router as contacts_router
 from getmygrapher.core import health
 from getmygrapher.core.captcha import Captcha, NoCaptcha, SiteVerifyCaptcha
 from getmygrapher.core.config import Settings
@@ -32,7 +33,16 @@ from getmygrapher.core.ratelimit import RateLimiter, limit_writes
 from getmygrapher.core.runtime import Runtime
 from getmygrapher.core.security import TokenSigner
 from getmygrapher.core.sms import ConsoleSms, HttpSms, SmsSender
+from getmygrapher.core.storage import media_router, storage_from_settings
 from getmygrapher.core.tasks import build_worker_app, set_runtime
+from getmygrapher.privacy.routes import router as privacy_router
+from getmygrapher.profiles.routes import (
+    me_profile_router,
+    moderation_profiles_router,
+    onboarding_router,
+    profiles_router,
+    reference_router,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -40,9 +50,10 @@ log = structlog.get_logger(__name__)
 REGISTERED = registry.TASK_MODULES
 
 
-def build_runtime(settings: Settings, database_url: str) -> tuple[Runtime, AsyncEngine]:
+def build_runtime(settings: Settings, database_url: str) -> Runtime:
     """Everything the app and its tasks share, built from configuration."""
     engine = create_engine(database_url, pool_size=settings.db_pool_size)
+    limiter_engine = create_engine(database_url, pool_size=4)
     http = httpx.AsyncClient(timeout=10, follow_redirects=False)
     mailer: Mailer = (
         ConsoleMailer()
@@ -70,16 +81,19 @@ def build_runtime(settings: Settings, database_url: str) -> tuple[Runtime, Async
             verify_url=settings.captcha_verify_url,
             secret=settings.captcha_secret.get_secret_value(),
         )
-    runtime = Runtime(
+    return Runtime(
         settings=settings,
         sessionmaker=create_sessionmaker(engine),
         mailer=mailer,
         sms=sms,
         captcha=captcha,
-        rate_limiter=RateLimiter(engine),
+        # Counters get their own small pool: a request that holds a session connection must
+        # never wait for the pool it is itself exhausting.
+        rate_limiter=RateLimiter(limiter_engine),
         http=http,
+        storage=storage_from_settings(settings),
+        engines=[engine, limiter_engine],
     )
-    return runtime, engine
 
 
 def create_app(
@@ -87,7 +101,7 @@ def create_app(
     *,
     database_url: str | None = None,
     run_worker: bool = False,
-    owned_engine: AsyncEngine | None = None,
+    owns_runtime: bool = False,
 ) -> FastAPI:
     """The API. With `run_worker` (and the database URL), background jobs run in this process."""
     settings = runtime.settings
@@ -115,9 +129,8 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker
                 await worker_app.close_async()
-            await runtime.http.aclose()
-            if owned_engine is not None:
-                await owned_engine.dispose()
+            if owns_runtime:
+                await runtime.aclose()
 
     app = FastAPI(
         title="GetMyGrapher API",
@@ -141,9 +154,21 @@ def create_app(
         me_billing_router,
         webhook_router,
         admin_billing_router,
+        reference_router,
+        onboarding_router,
+        me_profile_router,
+        profiles_router,
+        moderation_profiles_router,
+        contacts_router,
+        analytics_router,
+        privacy_router,
+        media_router,
     ):
         app.include_router(router)
     app.add_middleware(
-        RequestContextMiddleware, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes
+        RequestContextMiddleware,
+        metrics=app.state.metrics,
+        max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
     )
     return app

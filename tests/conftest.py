@@ -28,6 +28,7 @@ from getmygrapher.core.mail import SmtpMailer
 from getmygrapher.core.ratelimit import RateLimiter
 from getmygrapher.core.runtime import Runtime
 from getmygrapher.core.sms import HttpSms
+from getmygrapher.core.storage import LocalStorage
 from getmygrapher.core.tasks import set_runtime
 from getmygrapher.main import create_app
 from tests.fakes.gateways import CAPTCHA_SECRET, SMS_KEY, CaptchaService, SmsGateway
@@ -101,6 +102,14 @@ def database_url(worker_id: str) -> Iterator[str]:
 @pytest.fixture(scope="session")
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(database_url, pool_size=5)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def limiter_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """Rate-limit counters commit on their own pool, as in the app."""
+    engine = create_engine(database_url, pool_size=2)
     yield engine
     await engine.dispose()
 
@@ -219,9 +228,16 @@ class Harness:
     """Builds runtimes and API clients for one test; everything it opens, it closes."""
 
     def __init__(
-        self, settings: Settings, engine: AsyncEngine, mailbox: Mailbox, sms_gateway: SmsGateway
+        self,
+        settings: Settings,
+        engine: AsyncEngine,
+        mailbox: Mailbox,
+        sms_gateway: SmsGateway,
+        media_root: Path,
+        limiter_engine: AsyncEngine,
     ) -> None:
-        self.settings, self.engine = settings, engine
+        self.settings, self.engine, self.limiter_engine = settings, engine, limiter_engine
+        self.storage = LocalStorage(media_root, base_url=settings.base_url, secret=settings.secret)
         self.mailbox, self.sms_gateway = mailbox, sms_gateway
         self.namespace = f"t{uuid.uuid4().hex[:12]}:"
         self.clients: list[httpx.AsyncClient] = []
@@ -250,8 +266,9 @@ class Harness:
             mailer=mailer,
             sms=sms,
             captcha=captcha or NoCaptcha(),
-            rate_limiter=RateLimiter(self.engine, namespace=self.namespace),
+            rate_limiter=RateLimiter(self.limiter_engine, namespace=self.namespace),
             http=http,
+            storage=self.storage,
         )
         set_runtime(runtime)
         return runtime
@@ -275,11 +292,16 @@ class Harness:
 
 @pytest.fixture
 async def harness(
-    settings: Settings, engine: AsyncEngine, mailbox: Mailbox, sms_gateway: SmsGateway
+    settings: Settings,
+    engine: AsyncEngine,
+    mailbox: Mailbox,
+    sms_gateway: SmsGateway,
+    tmp_path: Path,
+    limiter_engine: AsyncEngine,
 ) -> AsyncIterator[Harness]:
     mailbox.clear()
     sms_gateway.clear()
-    harness = Harness(settings, engine, mailbox, sms_gateway)
+    harness = Harness(settings, engine, mailbox, sms_gateway, tmp_path / "media", limiter_engine)
     yield harness
     await harness.close()
 

@@ -60,6 +60,11 @@ class AccountRepository:
             raise UserNotFound("This account no longer exists.")
         return user
 
+    async def get_users(self, user_ids: Sequence[uuid.UUID]) -> Sequence[User]:
+        if not user_ids:
+            return []
+        return (await self.session.scalars(select(User).where(User.id.in_(user_ids)))).all()
+
     async def find_by_email(self, email: str) -> User | None:
         return await self.session.scalar(select(User).where(User.email == email))
 

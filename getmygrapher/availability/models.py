@@ -5,8 +5,10 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from getmygrapher.core.db import Base, now_column, touched_column
@@ -59,5 +61,7 @@ class CalendarSettings(Base):
     notify_reminders: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     notify_conflicts: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     timezone: Mapped[str] = mapped_column(String(64), server_default="Asia/Kolkata")
+    # The first weekly pattern chosen at onboarding (ONB-8); patterns proper come with AV-4.
+    weekly_hours: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = now_column()
     updated_at: Mapped[datetime] = touched_column()

@@ -63,9 +63,9 @@ def serve(
         from getmygrapher.cli.seed import seed_demo_once
 
         _run(lambda: seed_demo_once(settings, url))
-    runtime, engine = build_runtime(settings, url)
+    runtime = build_runtime(settings, url)
     application = create_app(
-        runtime, database_url=url, run_worker=worker and settings.run_worker, owned_engine=engine
+        runtime, database_url=url, run_worker=worker and settings.run_worker, owns_runtime=True
     )
     bind_host, bind_port = host or settings.host, port or settings.port
     sys.stderr.write(
@@ -98,7 +98,7 @@ def worker() -> None:
     migrate.upgrade(url)
 
     async def work() -> None:
-        runtime, engine = build_runtime(settings, url)
+        runtime = build_runtime(settings, url)
         set_runtime(runtime)
         worker_app = build_worker_app(url)
         try:
@@ -107,8 +107,7 @@ def worker() -> None:
                     concurrency=settings.worker_concurrency, delete_jobs="successful"
                 )
         finally:
-            await runtime.http.aclose()
-            await engine.dispose()
+            await runtime.aclose()
 
     _run(work)
     del server
@@ -183,7 +182,7 @@ def create_admin(
         from getmygrapher.core.db import transaction
         from getmygrapher.main import build_runtime
 
-        runtime, engine = build_runtime(settings, url)
+        runtime = build_runtime(settings, url)
         try:
             async with transaction(runtime.sessionmaker) as session:
                 ctx = accounts_service.AuthContext.of(runtime)
@@ -192,8 +191,7 @@ def create_admin(
                 )
                 return created
         finally:
-            await runtime.http.aclose()
-            await engine.dispose()
+            await runtime.aclose()
 
     created = _run(make)
     typer.echo(
@@ -219,7 +217,7 @@ def delete_user(email: Annotated[str, typer.Option(help="The account's e-mail ad
         from getmygrapher.core.db import transaction
         from getmygrapher.main import build_runtime
 
-        runtime, engine = build_runtime(settings, url.strip())
+        runtime = build_runtime(settings, url.strip())
         try:
             async with transaction(runtime.sessionmaker) as session:
                 user_id = await session.scalar(
@@ -235,8 +233,7 @@ def delete_user(email: Annotated[str, typer.Option(help="The account's e-mail ad
                 ctx = accounts_service.AuthContext.of(runtime)
                 return await accounts_service.purge_account(session, ctx, user_id=user_id)
         finally:
-            await runtime.http.aclose()
-            await engine.dispose()
+            await runtime.aclose()
 
     if not _run(erase):
         raise typer.Exit(code=1)

@@ -85,6 +85,15 @@ class Settings(BaseSettings):
     run_worker: bool = True
     worker_concurrency: int = Field(default=4, ge=1, le=64)
 
+    # File storage: local files under DATA_DIR/media unless STORAGE_URL=s3://bucket[/prefix]
+    storage_url: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str = "ap-south-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_public_base_url: str | None = None
+    max_upload_bytes: int = Field(default=12 * 1024 * 1024, ge=1024)
+
     # Razorpay: billing answers 503 billing_not_configured until the key id and secret are set
     razorpay_key_id: str | None = None
     razorpay_key_secret: SecretStr | None = None

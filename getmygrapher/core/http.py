@@ -40,8 +40,11 @@ class Metrics:
 class RequestContextMiddleware:
     """Outermost: gives every request an id, limits its body, measures and logs it."""
 
-    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int) -> None:
-        self.app, self.metrics, self.max_body_bytes = app, metrics, max_body_bytes
+    def __init__(
+        self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int, max_upload_bytes: int
+    ) -> None:
+        self.app, self.metrics = app, metrics
+        self.max_body_bytes, self.max_upload_bytes = max_body_bytes, max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in {"http", "websocket"}:
@@ -59,8 +62,11 @@ class RequestContextMiddleware:
 
         status = 500
         started = time.perf_counter()
+        # Uploads (multipart) may be larger than JSON bodies; each file is checked again.
+        upload = headers.get(b"content-type", b"").startswith(b"multipart/form-data")
+        limit = self.max_upload_bytes if upload else self.max_body_bytes
         declared = headers.get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await self._reject(send, request_id, 413 if declared.isdigit() else 400)
             self._observe(scope, 413, started)
             return
@@ -72,7 +78,7 @@ class RequestContextMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
+                if received > limit:
                     # Rendered by the app's own handler as a 413 problem.
                     raise StarletteHTTPException(413, "The request body is too large.")
             return message

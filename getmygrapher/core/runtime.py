@@ -6,13 +6,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from getmygrapher.core.captcha import Captcha
 from getmygrapher.core.config import Settings
 from getmygrapher.core.mail import Mailer
 from getmygrapher.core.ratelimit import RateLimiter
 from getmygrapher.core.sms import SmsSender
+from getmygrapher.core.storage import Storage
 
 
 @dataclass
@@ -24,5 +25,13 @@ class Runtime:
     captcha: Captcha
     rate_limiter: RateLimiter
     http: httpx.AsyncClient
+    storage: Storage
     # Domain-owned clients (Google keys, Razorpay) keyed by name, built lazily by their domain.
     clients: dict[str, Any] = field(default_factory=dict)
+    # Pools this runtime opened and must close.
+    engines: list[AsyncEngine] = field(default_factory=list)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+        for engine in self.engines:
+            await engine.dispose()

@@ -18,29 +18,27 @@ from tests.fakes.gateways import CAPTCHA_SECRET, CaptchaService
 
 async def test_defaults_need_no_outside_service(settings: Settings, database_url: str) -> None:
     plain = Settings(secret_key="x" * 40, data_dir=settings.data_dir)
-    runtime, engine = build_runtime(plain, database_url)
+    runtime = build_runtime(plain, database_url)
     try:
         assert isinstance(runtime.mailer, ConsoleMailer)
         assert isinstance(runtime.sms, ConsoleSms)
         assert isinstance(runtime.captcha, NoCaptcha)
         assert await runtime.captcha.verify("anything", None) is True
     finally:
-        await runtime.http.aclose()
-        await engine.dispose()
+        await runtime.aclose()
 
 
 async def test_configured_providers_are_used(settings: Settings, database_url: str) -> None:
     configured = settings.model_copy(
         update={"captcha_verify_url": "http://127.0.0.1:9/x", "captcha_secret": SecretStr("s")}
     )
-    runtime, engine = build_runtime(configured, database_url)
+    runtime = build_runtime(configured, database_url)
     try:
         assert isinstance(runtime.mailer, SmtpMailer)
         assert isinstance(runtime.sms, HttpSms)
         assert isinstance(runtime.captcha, SiteVerifyCaptcha)
     finally:
-        await runtime.http.aclose()
-        await engine.dispose()
+        await runtime.aclose()
 
 
 def test_an_http_sms_provider_needs_its_url_and_key(settings: Settings, database_url: str) -> None:
@@ -147,6 +145,6 @@ async def test_requests_fail_with_503_while_the_database_is_down(harness: Harnes
 
 
 def test_the_app_can_be_built_without_a_worker(settings: Settings, database_url: str) -> None:
-    runtime, _engine = build_runtime(settings, database_url)
+    runtime = build_runtime(settings, database_url)
     app = create_app(runtime)
     assert app.title == "GetMyGrapher API"

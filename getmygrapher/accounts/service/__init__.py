@@ -18,7 +18,10 @@ from getmygrapher.accounts.service.google import (
     start_web_sign_in,
 )
 from getmygrapher.accounts.service.me import (
+    AccountSummary,
     account_exists,
+    account_summaries,
+    account_summary,
     contact_email,
     create_admin,
     display_name,
@@ -27,6 +30,7 @@ from getmygrapher.accounts.service.me import (
     purge_account,
     purge_due_accounts,
     request_deletion,
+    set_full_name,
     set_role,
     update_me,
 )
@@ -55,9 +59,12 @@ from getmygrapher.accounts.service.totp import (
 )
 
 __all__ = [
+    "AccountSummary",
     "AuthContext",
     "Caller",
     "account_exists",
+    "account_summaries",
+    "account_summary",
     "change_password",
     "change_phone",
     "complete_mfa",
@@ -88,6 +95,7 @@ __all__ = [
     "send_security_notice",
     "send_signup_notice",
     "send_verification_email",
+    "set_full_name",
     "set_role",
     "sign_in",
     "sign_in_with_code",

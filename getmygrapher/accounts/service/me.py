@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -247,3 +249,59 @@ async def mark_onboarding_complete(session: AsyncSession, *, user_id: uuid.UUID)
     user = await AccountRepository(session).get_user(user_id, for_update=True)
     if user is not None and user.onboarded_at is None:
         user.onboarded_at = utcnow()
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    """What other areas may know about an account; contact data only for consent checks."""
+
+    id: uuid.UUID
+    full_name: str | None
+    email: str | None
+    email_verified: bool
+    phone: str | None
+    phone_verified: bool
+    status: AccountStatus
+    role: Role
+    onboarded: bool
+
+    @property
+    def usable(self) -> bool:
+        return self.status is AccountStatus.ACTIVE
+
+    @property
+    def verified(self) -> bool:
+        return self.email_verified or self.phone_verified
+
+
+def _summary(user: User) -> AccountSummary:
+    return AccountSummary(
+        id=user.id,
+        full_name=user.full_name,
+        email=user.email,
+        email_verified=user.email_verified,
+        phone=user.phone,
+        phone_verified=user.phone_verified,
+        status=user.status,
+        role=user.role,
+        onboarded=user.onboarded_at is not None,
+    )
+
+
+async def account_summary(session: AsyncSession, *, user_id: uuid.UUID) -> AccountSummary | None:
+    user = await AccountRepository(session).get_user(user_id)
+    return _summary(user) if user else None
+
+
+async def account_summaries(
+    session: AsyncSession, *, user_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, AccountSummary]:
+    users = await AccountRepository(session).get_users(user_ids)
+    return {user.id: _summary(user) for user in users}
+
+
+async def set_full_name(session: AsyncSession, *, user_id: uuid.UUID, full_name: str) -> None:
+    user = await AccountRepository(session).require_user(user_id, for_update=True)
+    if user.full_name != full_name:
+        user.full_name = full_name
+        user.version += 1

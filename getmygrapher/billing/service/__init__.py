@@ -30,6 +30,7 @@ from getmygrapher.billing.service.entitlements import (
 from getmygrapher.billing.service.lifecycle import end_due
 from getmygrapher.billing.service.notices import send_billing_notice, send_receipt
 from getmygrapher.billing.service.receipts import (
+    export_user,
     get_billing_profile,
     get_receipt,
     list_payments,
@@ -51,6 +52,7 @@ __all__ = [
     "consume",
     "due_work",
     "end_due",
+    "export_user",
     "feature_value",
     "get_billing_profile",
     "get_entitlements",

@@ -192,3 +192,19 @@ def is_refundable(payment: Payment) -> bool:
         payment.status is PaymentStatus.SUCCESS
         and payment.amount_refunded_paise < payment.amount_paise
     )
+
+
+async def export_user(session: AsyncSession, *, user_id: uuid.UUID) -> dict[str, object]:
+    repo = BillingRepository(session)
+    payments = await repo.list_payments(user_id, after=None, limit=10_000)
+    profile = await repo.billing_profile(user_id)
+    return {
+        "payments": [payment_read(p).model_dump(mode="json") for p in payments],
+        "billing_profile": {
+            "legal_name": profile.legal_name,
+            "gstin": profile.gstin,
+            "state": profile.state,
+        }
+        if profile
+        else None,
+    }

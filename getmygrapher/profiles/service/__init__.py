@@ -1,0 +1,86 @@
+"""Profiles and onboarding; the only module other areas call."""
+
+from getmygrapher.profiles.service.common import own_profile, recompute_completion
+from getmygrapher.profiles.service.editing import (
+    add_equipment,
+    complete_onboarding,
+    delete_equipment,
+    get_onboarding,
+    get_own_profile,
+    list_own_equipment,
+    mark_guide_seen,
+    save_draft,
+    save_step,
+    set_location,
+    update_equipment,
+    update_profile,
+)
+from getmygrapher.profiles.service.lifecycle import create_defaults, erase_user, export_user
+from getmygrapher.profiles.service.portfolio import (
+    add_item,
+    delete_item,
+    held_portfolio_images,
+    list_items,
+    reorder,
+    update_item,
+)
+from getmygrapher.profiles.service.saves import list_saved, save_professional, unsave_professional
+from getmygrapher.profiles.service.verification import (
+    decide,
+    my_verification,
+    purge_documents,
+    queue,
+    set_badges,
+    submit,
+)
+from getmygrapher.profiles.service.viewing import (
+    access_profile,
+    blocked,
+    canonical_url,
+    register_block_check,
+    register_connection_check,
+    report_profile,
+    view_profile,
+)
+
+__all__ = [
+    "access_profile",
+    "add_equipment",
+    "add_item",
+    "blocked",
+    "canonical_url",
+    "complete_onboarding",
+    "create_defaults",
+    "decide",
+    "delete_equipment",
+    "delete_item",
+    "erase_user",
+    "export_user",
+    "get_onboarding",
+    "get_own_profile",
+    "held_portfolio_images",
+    "list_items",
+    "list_own_equipment",
+    "list_saved",
+    "mark_guide_seen",
+    "my_verification",
+    "own_profile",
+    "purge_documents",
+    "queue",
+    "recompute_completion",
+    "register_block_check",
+    "register_connection_check",
+    "reorder",
+    "report_profile",
+    "save_draft",
+    "save_professional",
+    "save_step",
+    "set_badges",
+    "set_location",
+    "submit",
+    "unsave_professional",
+    "update_equipment",
+    "update_item",
+    "update_profile",
+    "view_profile",
+]
