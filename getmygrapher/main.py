@@ -35,6 +35,9 @@ from getmygrapher.core.security import TokenSigner
 from getmygrapher.core.sms import ConsoleSms, HttpSms, SmsSender
 from getmygrapher.core.storage import media_router, storage_from_settings
 from getmygrapher.core.tasks import build_worker_app, set_runtime
+from getmygrapher.jobs.routes import moderation_jobs_router
+from getmygrapher.jobs.routes import router as jobs_router
+from getmygrapher.notifications.routes import router as notifications_router
 from getmygrapher.privacy.routes import router as privacy_router
 from getmygrapher.profiles.routes import (
     me_profile_router,
@@ -160,6 +163,9 @@ def create_app(
         profiles_router,
         moderation_profiles_router,
         contacts_router,
+        jobs_router,
+        moderation_jobs_router,
+        notifications_router,
         analytics_router,
         privacy_router,
         media_router,

@@ -11,8 +11,11 @@ from getmygrapher.contacts import tasks as contacts_tasks
 from getmygrapher.core import housekeeping
 from getmygrapher.core import models as core_models
 from getmygrapher.core.db import Base
+from getmygrapher.jobs import models as jobs_models
+from getmygrapher.jobs import tasks as jobs_tasks
 from getmygrapher.moderation import models as moderation_models
 from getmygrapher.notifications import models as notifications_models
+from getmygrapher.notifications import tasks as notifications_tasks
 from getmygrapher.profiles import models as profiles_models
 from getmygrapher.profiles import service as profiles_service
 from getmygrapher.profiles import tasks as profiles_tasks
@@ -26,8 +29,17 @@ MODEL_MODULES = (
     billing_models,
     contacts_models,
     moderation_models,
+    jobs_models,
 )
-TASK_MODULES = (housekeeping, accounts_tasks, billing_tasks, contacts_tasks, profiles_tasks)
+TASK_MODULES = (
+    housekeeping,
+    accounts_tasks,
+    billing_tasks,
+    contacts_tasks,
+    profiles_tasks,
+    jobs_tasks,
+    notifications_tasks,
+)
 
 # Limits on things held at once are counted by the area that holds them.
 billing_service.register_held_counter("portfolio_images", profiles_service.held_portfolio_images)

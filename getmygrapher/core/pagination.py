@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
@@ -55,15 +56,33 @@ def encode_cursor(key: CursorKey) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, *, arity: int) -> CursorKey | None:
+def _fits(value: Any, expected: type) -> bool:
+    if isinstance(value, bool):
+        return expected is bool
+    if expected is float:
+        return isinstance(value, int | float) and math.isfinite(value)
+    if expected is int:
+        return isinstance(value, int) and -(2**31) <= value < 2**31
+    return isinstance(value, expected)
+
+
+def decode_cursor(
+    cursor: str | None, *, arity: int, types: Sequence[type] | None = None
+) -> CursorKey | None:
+    """The key a cursor carries; `types` (by default a timestamp and an id when there are two
+    parts) keeps a forged cursor from reaching the database with the wrong kinds of value."""
     if cursor is None:
         return None
+    expected = types if types is not None else (datetime, UUID) if arity == 2 else None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         parts = json.loads(raw)
         if not isinstance(parts, list) or len(parts) != arity:
             raise ValueError("wrong arity")
-        return tuple(_decode_value(part) for part in parts)
+        key = tuple(_decode_value(part) for part in parts)
+        if expected is not None and not all(map(_fits, key, expected)):
+            raise ValueError("wrong kinds of value")
+        return key
     except (ValueError, binascii.Error, TypeError, UnicodeDecodeError, json.JSONDecodeError):
         raise ValidationFailed.field(
             "cursor", "invalid_format", "The cursor is not one this server issued."

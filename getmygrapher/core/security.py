@@ -186,6 +186,11 @@ class Principal:
     def is_staff(self) -> bool:
         return self.role in {Role.MODERATOR, Role.ADMIN}
 
+    @property
+    def acts_as_staff(self) -> bool:
+        """Staff powers need the second factor too (AUTH-10), wherever they are checked."""
+        return self.is_staff and self.mfa_satisfied
+
 
 class VerificationRequired(Forbidden):
     code = "verification_required"

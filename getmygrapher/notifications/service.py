@@ -1,14 +1,46 @@
-"""Notifications: for now the preferences every account starts with (AUTH-11, NOT-3)."""
+"""Notifications: preferences every account starts with (AUTH-11, NOT-3) and in-app
+notifications (NOT-2) that other areas raise."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from getmygrapher.notifications.models import DEFAULT_CHANNELS, NotificationPreferences
+from getmygrapher.core.pagination import Page, clamp_limit, decode_cursor, to_page
+from getmygrapher.notifications.errors import NotificationNotFound
+from getmygrapher.notifications.models import (
+    DEFAULT_CHANNELS,
+    Notification,
+    NotificationPreferences,
+)
+from getmygrapher.notifications.schemas import NotificationRead, NotificationsPage
+
+TYPES = frozenset(
+    {
+        "new_job",
+        "new_message",
+        "job_inquiry",
+        "application_received",
+        "application_status",
+        "booking_request",
+        "booking_confirmation",
+        "booking_update",
+        "booking_reminder",
+        "contact_share_request",
+        "contact_shared",
+        "rating_reminder",
+        "review_received",
+        "profile_view",
+        "pose_moderated",
+        "subscription_update",
+        "payment_receipt",
+        "moderation_outcome",
+    }
+)
 
 
 async def create_defaults(session: AsyncSession, *, user_id: uuid.UUID) -> None:
@@ -19,7 +51,116 @@ async def create_defaults(session: AsyncSession, *, user_id: uuid.UUID) -> None:
     )
 
 
+async def notify(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    type_: str,
+    title: str,
+    body: str,
+    target_type: str | None = None,
+    target_id: uuid.UUID | None = None,
+) -> None:
+    """Record an in-app notification in the caller's transaction: it exists only if the change
+    that caused it commits."""
+    if type_ not in TYPES:
+        raise ValueError(f"unknown notification type {type_!r}")
+    session.add(
+        Notification(
+            user_id=user_id,
+            type=type_,
+            title=title[:200],
+            body=body[:1000],
+            target_type=target_type,
+            target_id=target_id,
+        )
+    )
+    await session.flush()
+
+
+def _read(row: Notification) -> NotificationRead:
+    return NotificationRead(
+        id=row.id,
+        type=row.type,
+        title=row.title,
+        body=row.body,
+        target_type=row.target_type,
+        target_id=row.target_id,
+        created_at=row.created_at,
+        read_at=row.read_at,
+    )
+
+
+async def list_notifications(
+    session: AsyncSession, *, user_id: uuid.UUID, limit: int | None, cursor: str | None
+) -> NotificationsPage:
+    """Newest first, with the unread count; kept for 90 days."""
+    size = clamp_limit(limit)
+    after = decode_cursor(cursor, arity=2)
+    stmt = select(Notification).where(Notification.user_id == user_id)
+    if after is not None:
+        stmt = stmt.where(
+            func.row(Notification.created_at, Notification.id) < func.row(after[0], after[1])
+        )
+    rows = (
+        await session.scalars(
+            stmt.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(size + 1)
+        )
+    ).all()
+    page: Page[Notification] = to_page(rows, limit=size, key=lambda r: (r.created_at, r.id))
+    unread = await session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    )
+    return NotificationsPage(
+        items=[_read(r) for r in page.items],
+        next_cursor=page.next_cursor,
+        unread_count=int(unread or 0),
+    )
+
+
+async def mark_read(
+    session: AsyncSession, *, user_id: uuid.UUID, notification_id: uuid.UUID | None
+) -> int:
+    """One notification, or all of them when no id is given."""
+    stmt = (
+        update(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .values(read_at=func.now())
+    )
+    if notification_id is not None:
+        owned = await session.scalar(
+            select(Notification.id).where(
+                Notification.id == notification_id, Notification.user_id == user_id
+            )
+        )
+        if owned is None:
+            raise NotificationNotFound("No notification of yours has this id.")
+        stmt = stmt.where(Notification.id == notification_id)
+    result = await session.execute(stmt)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def delete_notification(
+    session: AsyncSession, *, user_id: uuid.UUID, notification_id: uuid.UUID
+) -> None:
+    result = await session.execute(
+        delete(Notification).where(
+            Notification.id == notification_id, Notification.user_id == user_id
+        )
+    )
+    if not getattr(result, "rowcount", 0):
+        raise NotificationNotFound("No notification of yours has this id.")
+
+
+async def purge_old(session: AsyncSession, *, keep_days: int = 90) -> None:
+    cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=keep_days)
+    await session.execute(delete(Notification).where(Notification.created_at < cutoff))
+
+
 async def erase_user(session: AsyncSession, *, user_id: uuid.UUID) -> None:
+    await session.execute(delete(Notification).where(Notification.user_id == user_id))
     await session.execute(
         delete(NotificationPreferences).where(NotificationPreferences.user_id == user_id)
     )

@@ -12,6 +12,7 @@ from getmygrapher.availability import service as availability_service
 from getmygrapher.billing import service as billing_service
 from getmygrapher.contacts import service as contacts_service
 from getmygrapher.core.time import utcnow
+from getmygrapher.jobs import service as jobs_service
 from getmygrapher.profiles import service as profiles_service
 
 
@@ -31,5 +32,6 @@ async def export_user(session: AsyncSession, *, user_id: uuid.UUID) -> dict[str,
         **await profiles_service.export_user(session, user_id=user_id),
         "calendar_settings": await availability_service.get_settings(session, user_id=user_id),
         **await contacts_service.export_user(session, user_id=user_id),
+        **await jobs_service.export_user(session, user_id=user_id),
         **await billing_service.export_user(session, user_id=user_id),
     }

@@ -156,6 +156,16 @@ class ProfileRepository:
             stmt = stmt.with_for_update()
         return await self.session.scalar(stmt)
 
+    async def owned_item_ids(
+        self, user_id: uuid.UUID, item_ids: Sequence[uuid.UUID]
+    ) -> set[uuid.UUID]:
+        rows = await self.session.scalars(
+            select(PortfolioItem.id).where(
+                PortfolioItem.user_id == user_id, PortfolioItem.id.in_(item_ids)
+            )
+        )
+        return set(rows.all())
+
     async def count_portfolio(self, user_id: uuid.UUID, *, featured: bool = False) -> int:
         stmt = (
             select(func.count()).select_from(PortfolioItem).where(PortfolioItem.user_id == user_id)

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from getmygrapher.core.runtime import Runtime
 from tests.factories import make_user
-from tests.jobs import pending_jobs, run_jobs
+from tests.taskqueue import pending_jobs, run_jobs
 
 DELETE = {"confirm": "DELETE"}
 

@@ -15,7 +15,7 @@ from tests.factories import make_user
 from tests.fakes.gateways import SmsGateway
 from tests.fakes.google import FakeGoogle
 from tests.fakes.smtp import Mailbox
-from tests.jobs import run_jobs
+from tests.taskqueue import run_jobs
 
 
 async def test_a_replaced_email_change_link_no_longer_works(

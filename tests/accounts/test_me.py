@@ -9,7 +9,7 @@ from getmygrapher.accounts.models import User
 from getmygrapher.core.runtime import Runtime
 from tests.factories import make_user
 from tests.fakes.smtp import Mailbox
-from tests.jobs import run_jobs
+from tests.taskqueue import run_jobs
 
 
 async def test_me_shows_my_account_with_a_masked_phone(

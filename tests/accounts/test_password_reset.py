@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from getmygrapher.core.runtime import Runtime
 from tests.factories import make_user
 from tests.fakes.smtp import Mailbox
-from tests.jobs import run_jobs
+from tests.taskqueue import run_jobs
 
 FORGOT, RESET, LOGIN = "/v1/auth/password/forgot", "/v1/auth/password/reset", "/v1/auth/login"
 

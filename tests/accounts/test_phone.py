@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from getmygrapher.core.runtime import Runtime
 from tests.factories import make_user
 from tests.fakes.gateways import SmsGateway
-from tests.jobs import run_jobs
+from tests.taskqueue import run_jobs
 
 REQUEST, VERIFY = "/v1/auth/otp/request", "/v1/auth/otp/verify"
 PHONE = "+919847012345"

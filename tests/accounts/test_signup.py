@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from getmygrapher.accounts.models import User
 from tests.conftest import LiveDatabase
 from tests.fakes.smtp import Mailbox
-from tests.jobs import run_jobs
+from tests.taskqueue import run_jobs
 
 SIGNUP = "/v1/auth/signup"
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tests.factories import Person
 from tests.fakes.razorpay import FakeRazorpay, Webhook
-from tests.jobs import run_jobs
+from tests.taskqueue import run_jobs
 
 
 async def start(

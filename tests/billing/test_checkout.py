@@ -14,7 +14,7 @@ from tests.conftest import Harness, _savepoint_sessionmaker
 from tests.factories import make_user
 from tests.fakes.razorpay import FakeRazorpay
 from tests.fakes.smtp import Mailbox
-from tests.jobs import run_jobs
+from tests.taskqueue import run_jobs
 
 
 async def test_a_subscription_is_pro_only_once_its_payment_is_verified(

@@ -14,7 +14,7 @@ from tests.conftest import Harness, _savepoint_sessionmaker
 from tests.factories import Person, make_user
 from tests.fakes.razorpay import FakeRazorpay
 from tests.fakes.smtp import Mailbox
-from tests.jobs import pending_jobs, run_jobs
+from tests.taskqueue import pending_jobs, run_jobs
 
 
 async def _move_period_end(session: AsyncSession, person: Person, shift: timedelta) -> None:

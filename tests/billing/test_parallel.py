@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import LiveDatabase
 from tests.factories import make_user
 from tests.fakes.razorpay import FakeRazorpay
-from tests.jobs import run_jobs
+from tests.taskqueue import run_jobs
 
 pytestmark = pytest.mark.live
 

@@ -16,7 +16,7 @@ from getmygrapher.core.time import add_months, ist_midnight, ist_month_start, ne
 from tests.conftest import LiveDatabase
 from tests.core import probe
 from tests.factories import make_user
-from tests.jobs import run_jobs
+from tests.taskqueue import run_jobs
 
 
 async def test_pages_never_repeat_or_skip(probe_api: AsyncClient) -> None:

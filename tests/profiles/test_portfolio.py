@@ -17,8 +17,8 @@ from getmygrapher.core.security import Role
 from getmygrapher.core.storage import StoredObjectMissing
 from tests.conftest import LiveDatabase
 from tests.factories import Person, make_user
-from tests.jobs import run_jobs
 from tests.profiles.helpers import jpeg, make_professional
+from tests.taskqueue import run_jobs
 
 URL = "/v1/me/portfolio"
 

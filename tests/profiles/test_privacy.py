@@ -11,8 +11,8 @@ from getmygrapher.billing.service.lifecycle import grant_by_admin
 from getmygrapher.core.runtime import Runtime
 from getmygrapher.core.security import Role
 from tests.factories import make_user
-from tests.jobs import run_jobs
 from tests.profiles.helpers import jpeg, make_professional
+from tests.taskqueue import run_jobs
 
 PHONE_DIGITS = "9812377701"
 ALT_DIGITS = "9812377702"

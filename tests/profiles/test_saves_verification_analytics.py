@@ -12,8 +12,8 @@ from getmygrapher.core.runtime import Runtime
 from getmygrapher.core.security import Role
 from getmygrapher.core.tasks import run_task
 from tests.factories import make_user
-from tests.jobs import run_jobs
 from tests.profiles.helpers import jpeg, make_professional
+from tests.taskqueue import run_jobs
 
 SAVED = "/v1/me/saved-professionals"
 

@@ -20,6 +20,7 @@ from getmygrapher.core import audit, outbox
 from getmygrapher.core.errors import PreconditionFailed
 from getmygrapher.core.security import AccountStatus, Principal, Role
 from getmygrapher.core.time import utcnow
+from getmygrapher.jobs import service as jobs_service
 from getmygrapher.notifications import service as notifications_service
 from getmygrapher.profiles import service as profiles_service
 
@@ -97,6 +98,7 @@ async def request_deletion(
     user.status, user.deletion_requested_at = AccountStatus.PENDING_DELETION, now
     user.version += 1
     await repo.revoke_sessions(user.id, reason="account_deletion")
+    await jobs_service.on_deletion_requested(session, user_id=user.id)
     grace = timedelta(days=ctx.runtime.settings.account_deletion_grace_days)
     await outbox.add(session, "accounts.purge_account", user_id=user.id, scheduled_at=now + grace)
     if user.email and user.email_verified:
@@ -130,6 +132,7 @@ async def purge_account(session: AsyncSession, ctx: AuthContext, *, user_id: uui
     if user.deletion_requested_at + grace > utcnow():
         return False
     await profiles_service.erase_user(session, user_id=user.id)
+    await jobs_service.erase_user(session, user_id=user.id)
     await notifications_service.erase_user(session, user_id=user.id)
     await availability_service.erase_user(session, user_id=user.id)
     await repo.erase_credentials(user.id)

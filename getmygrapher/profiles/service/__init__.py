@@ -1,6 +1,6 @@
 """Profiles and onboarding; the only module other areas call."""
 
-from getmygrapher.profiles.service.common import own_profile, recompute_completion
+from getmygrapher.profiles.service.common import own_profile, profiles_of, recompute_completion
 from getmygrapher.profiles.service.editing import (
     add_equipment,
     complete_onboarding,
@@ -21,6 +21,7 @@ from getmygrapher.profiles.service.portfolio import (
     delete_item,
     held_portfolio_images,
     list_items,
+    owns_portfolio_items,
     reorder,
     update_item,
 )
@@ -36,8 +37,10 @@ from getmygrapher.profiles.service.verification import (
 from getmygrapher.profiles.service.viewing import (
     access_profile,
     blocked,
+    blocked_ids,
     canonical_url,
     register_block_check,
+    register_blocked_ids,
     register_connection_check,
     report_profile,
     view_profile,
@@ -48,6 +51,7 @@ __all__ = [
     "add_equipment",
     "add_item",
     "blocked",
+    "blocked_ids",
     "canonical_url",
     "complete_onboarding",
     "create_defaults",
@@ -65,10 +69,13 @@ __all__ = [
     "mark_guide_seen",
     "my_verification",
     "own_profile",
+    "owns_portfolio_items",
+    "profiles_of",
     "purge_documents",
     "queue",
     "recompute_completion",
     "register_block_check",
+    "register_blocked_ids",
     "register_connection_check",
     "reorder",
     "report_profile",

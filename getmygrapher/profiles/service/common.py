@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +35,13 @@ async def own_profile(
     if profile is None:
         raise ProfileNotFound("This account has no profile.")
     return profile
+
+
+async def profiles_of(
+    session: AsyncSession, *, user_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Profile]:
+    """Profiles of several users at once, for summaries other areas show."""
+    return await ProfileRepository(session).many(list(user_ids))
 
 
 async def recompute_completion(session: AsyncSession, profile: Profile) -> None:

@@ -23,6 +23,7 @@ from getmygrapher.profiles.schemas import PortfolioItemRead, PortfolioUpdate
 from getmygrapher.profiles.service.common import own_profile, recompute_completion
 
 SAFETY_CAP = 1000  # PF-1: "unlimited" on Pro still stops somewhere
+PORTFOLIO_MAX_PIXELS = 40_000_000  # portfolio images: at most 40 megapixels
 MAX_FEATURED = 6
 EXTENSIONS = {"image/webp": "webp", "image/jpeg": "jpg", "image/png": "png"}
 
@@ -30,6 +31,14 @@ EXTENSIONS = {"image/webp": "webp", "image/jpeg": "jpg", "image/png": "png"}
 async def held_portfolio_images(session: AsyncSession, user_id: uuid.UUID) -> int:
     """For the entitlements view: hidden items count towards the cap too (PF-1)."""
     return await ProfileRepository(session).count_portfolio(user_id)
+
+
+async def owns_portfolio_items(
+    session: AsyncSession, *, user_id: uuid.UUID, item_ids: Sequence[uuid.UUID]
+) -> bool:
+    """Whether every id names one of this user's own portfolio items (JOB-13 attachments)."""
+    wanted = set(item_ids)
+    return wanted <= await ProfileRepository(session).owned_item_ids(user_id, list(wanted))
 
 
 def _camera(item: PortfolioItem) -> dict[str, Any]:
@@ -86,7 +95,7 @@ async def add_item(
             "category", "not_allowed", "Use one of your specializations as the category."
         )
     processed: ProcessedImage = await anyio.to_thread.run_sync(
-        lambda: process_image(data, field="file")
+        lambda: process_image(data, field="file", max_pixels=PORTFOLIO_MAX_PIXELS)
     )
     repo = ProfileRepository(session)
     await repo.lock_portfolio(user_id)
@@ -153,7 +162,7 @@ async def list_items(
     limit: int,
     cursor: str | None,
 ) -> Page[PortfolioItemRead]:
-    after = decode_cursor(cursor, arity=3)
+    after = decode_cursor(cursor, arity=3, types=(int, int, uuid.UUID))
     key = (int(after[0]), int(after[1]), uuid.UUID(str(after[2]))) if after else None
     rows = await ProfileRepository(session).portfolio(
         owner_id, visible_only=not include_hidden, limit=limit + 1, after=key

@@ -37,6 +37,22 @@ BLOCK_CHECKS: list[PairCheck] = []
 HIDDEN = "This profile does not exist or is not visible to you."
 
 
+# And the set of users someone has blocked or been blocked by, for lists (GEN-15).
+BlockedIds = Callable[[AsyncSession, uuid.UUID], Awaitable[set[uuid.UUID]]]
+BLOCKED_ID_PROVIDERS: list[BlockedIds] = []
+
+
+def register_blocked_ids(provider: BlockedIds) -> None:
+    BLOCKED_ID_PROVIDERS.append(provider)
+
+
+async def blocked_ids(session: AsyncSession, user_id: uuid.UUID) -> set[uuid.UUID]:
+    found: set[uuid.UUID] = set()
+    for provider in BLOCKED_ID_PROVIDERS:
+        found |= await provider(session, user_id)
+    return found
+
+
 def register_connection_check(check: PairCheck) -> None:
     CONNECTION_CHECKS.append(check)
 

@@ -1,0 +1,54 @@
+"""HTTP endpoints of in-app notifications."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Response, status
+
+from getmygrapher.core.db import DbSession
+from getmygrapher.core.pagination import Cursor, Limit
+from getmygrapher.core.security import CurrentUser
+from getmygrapher.notifications import service as notifications_service
+from getmygrapher.notifications.schemas import Marked, NotificationsPage
+
+router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
+
+
+@router.get("", operation_id="list_notifications")
+async def list_notifications(
+    db: DbSession, user: CurrentUser, limit: Limit = None, cursor: Cursor = None
+) -> NotificationsPage:
+    return await notifications_service.list_notifications(
+        db, user_id=user.id, limit=limit, cursor=cursor
+    )
+
+
+@router.post("/read", operation_id="mark_all_notifications_read")
+async def mark_all_notifications_read(db: DbSession, user: CurrentUser) -> Marked:
+    return Marked(
+        marked=await notifications_service.mark_read(db, user_id=user.id, notification_id=None)
+    )
+
+
+@router.post("/{notification_id}/read", operation_id="mark_notification_read")
+async def mark_notification_read(
+    notification_id: uuid.UUID, db: DbSession, user: CurrentUser
+) -> Marked:
+    return Marked(
+        marked=await notifications_service.mark_read(
+            db, user_id=user.id, notification_id=notification_id
+        )
+    )
+
+
+@router.delete(
+    "/{notification_id}", status_code=status.HTTP_204_NO_CONTENT, operation_id="delete_notification"
+)
+async def delete_notification(
+    notification_id: uuid.UUID, db: DbSession, user: CurrentUser
+) -> Response:
+    await notifications_service.delete_notification(
+        db, user_id=user.id, notification_id=notification_id
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
