@@ -8,7 +8,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
-.PHONY: run test lint format migrate clean
+.PHONY: run test lint format migrate bench clean
 run: $(VENV)/.installed     ## embedded PostgreSQL, migrations, demo data, API on :8000
 	$(VENV)/bin/getmygrapher serve --demo
 
@@ -24,6 +24,9 @@ format: $(VENV)/.installed
 
 migrate: $(VENV)/.installed
 	$(VENV)/bin/getmygrapher migrate
+
+bench: $(VENV)/.installed   ## 1,000,000 jobs on a scratch database; table on screen, JSON in var/bench
+	$(VENV)/bin/getmygrapher bench
 
 clean:
 	rm -rf $(VENV) var/coverage* .coverage*

@@ -150,6 +150,8 @@ def create_app(
     install_error_handlers(app)
     for router in (
         health.router,
+        # The busiest path first: routes are matched in order.
+        jobs_router,
         auth_router,
         me_router,
         admin_router,
@@ -163,7 +165,6 @@ def create_app(
         profiles_router,
         moderation_profiles_router,
         contacts_router,
-        jobs_router,
         moderation_jobs_router,
         notifications_router,
         analytics_router,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -79,6 +81,102 @@ def test_seed_demo_accounts_and_delete_one(database_url: str, live: LiveDatabase
     assert erased.returncode == 0
     assert "erased" in erased.stdout
     assert missing.returncode == 1
+
+
+async def test_seed_demo_posts_open_jobs_around_cities(
+    database_url: str, live: LiveDatabase
+) -> None:
+    seeded = _run(database_url, "seed", "--demo", "--count", "3")
+    again = _run(database_url, "seed", "--demo", "--count", "3")
+
+    assert seeded.returncode == 0, seeded.stderr
+    assert again.returncode == 0, again.stderr
+    assert await live.scalar("SELECT count(*) FROM jobs") == 400
+    assert (
+        await live.scalar(
+            "SELECT count(*) FROM jobs WHERE status = 'active' "
+            "AND applications_close_at > now() AND search_vector IS NOT NULL"
+        )
+        == 400
+    )
+    assert await live.scalar("SELECT count(DISTINCT city) FROM jobs") > 20
+    found = (await live.api.get("/v1/jobs", params={"pin_code": "400001"})).json()
+    assert found["items"]
+    assert all(item["distance_km"] <= 25 for item in found["items"])
+
+
+async def test_seed_scale_loads_jobs_with_copy(database_url: str, live: LiveDatabase) -> None:
+    loaded = _run(database_url, "seed", "--scale", "2500")
+    more = _run(database_url, "seed", "--scale", "500")
+    nothing = _run(database_url, "seed")
+
+    assert "loaded 2500 synthetic jobs" in loaded.stdout, loaded.stderr
+    assert "loaded 500 synthetic jobs" in more.stdout, more.stderr
+    assert nothing.returncode != 0
+    assert await live.scalar("SELECT count(*) FROM jobs") == 3000
+    assert await live.scalar("SELECT count(*) FROM profiles WHERE lat IS NOT NULL") == 600
+    assert (
+        await live.scalar(
+            "SELECT count(*) FROM jobs WHERE lat BETWEEN 6 AND 37.6 AND lng BETWEEN 68 AND 97.5"
+        )
+        == 3000
+    )
+
+
+async def test_export_user_prints_the_accounts_data(database_url: str, live: LiveDatabase) -> None:
+    _run(database_url, "seed", "--demo", "--count", "2")
+
+    exported = _run(database_url, "export-user", "--email", "client0001@demo.getmygrapher.in")
+    missing = _run(database_url, "export-user", "--email", "nobody@example.in")
+
+    assert exported.returncode == 0, exported.stderr
+    data = json.loads(exported.stdout)
+    assert data["account"]["email"] == "client0001@demo.getmygrapher.in"
+    assert len(data["jobs"]) >= 1
+    assert missing.returncode == 1
+
+
+async def test_bench_measures_every_scenario_and_writes_json(
+    database_url: str, live: LiveDatabase, tmp_path: Path
+) -> None:
+    output = tmp_path / "bench.json"
+    result = _run(
+        database_url,
+        "bench",
+        "--jobs",
+        "3000",
+        "--professionals",
+        "300",
+        "--requests",
+        "10",
+        "--naive-requests",
+        "2",
+        "--concurrent-requests",
+        "32",
+        "--output",
+        str(output),
+    )
+
+    assert result.returncode == 0, result.stderr
+    report = json.loads(output.read_text())
+    kinds = {(item["kind"], item["name"]) for item in report["results"]}
+    assert ("http", "nearby 25 km") in kinds
+    assert ("http", "search, no location") in kinds
+    assert ("http", "public profile read") in kinds
+    assert ("sql", "nearby 500 km") in kinds
+    assert ("naive", "search, no location") in kinds
+    assert all(item["samples"] > 0 for item in report["results"])
+    assert set(report["speedup_vs_naive"]) == {
+        "nearby 25 km",
+        "nearby 500 km",
+        "search 100 km",
+        "search, no location",
+    }
+    assert "GetMyGrapher benchmark" in result.stdout
+    gone = await live.scalar(
+        "SELECT count(*) FROM pg_database WHERE datname = 'getmygrapher_bench'"
+    )
+    assert gone == 0  # the scratch database is dropped afterwards
 
 
 def test_migrate_is_idempotent(database_url: str, live: LiveDatabase) -> None:

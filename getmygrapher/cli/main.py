@@ -1,12 +1,15 @@
-"""The `getmygrapher` command: serve, worker, migrate, seed, create-admin, delete-user."""
+"""The `getmygrapher` command: serve, worker, migrate, seed, bench, create-admin, export-user,
+delete-user."""
 
 from __future__ import annotations
 
 import asyncio
 import getpass
+import json
 import os
 import sys
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -139,20 +142,103 @@ def migrate_command(
 
 @app.command()
 def seed(
-    demo: Annotated[bool, typer.Option(help="A few hundred realistic accounts.")] = False,
+    demo: Annotated[bool, typer.Option(help="A few hundred realistic accounts and jobs.")] = False,
     count: Annotated[int, typer.Option(help="How many demo accounts.")] = 300,
+    scale: Annotated[
+        int | None,
+        typer.Option(min=1, max=10_000_000, help="Load this many synthetic jobs with COPY."),
+    ] = None,
 ) -> None:
-    """Load demo data."""
-    if not demo:
-        raise typer.BadParameter("choose what to seed: --demo")
-    from getmygrapher.cli.seed import seed_demo
+    """Load demo data (--demo) or a large synthetic data set (--scale N)."""
+    if not demo and scale is None:
+        raise typer.BadParameter("choose what to seed: --demo or --scale N")
     from getmygrapher.core import migrate
 
     settings = _settings()
     url, server = _database_url(settings)
     migrate.upgrade(url)
-    created = _run(lambda: seed_demo(settings, url, count=count))
-    typer.echo(f"seeded {created} demo accounts")
+    if demo:
+        from getmygrapher.cli.seed import seed_demo
+
+        created = _run(lambda: seed_demo(settings, url, count=count))
+        typer.echo(f"seeded {created} demo accounts and their jobs")
+    if scale is not None:
+        from getmygrapher.cli.seed import seed_scale
+
+        loaded = _run(lambda: seed_scale(url, jobs=scale))
+        typer.echo(f"loaded {loaded} synthetic jobs")
+    del server
+
+
+@app.command()
+def bench(
+    jobs: Annotated[int, typer.Option(min=1_000, help="Jobs in the data set.")] = 1_000_000,
+    professionals: Annotated[int, typer.Option(min=100, help="Professionals.")] = 200_000,
+    requests: Annotated[int, typer.Option(min=10, max=10_000, help="Per scenario.")] = 300,
+    naive_requests: Annotated[int, typer.Option(min=1, max=100, help="Per naive query.")] = 10,
+    concurrent_requests: Annotated[
+        int, typer.Option(min=16, max=100_000, help="In the 16-client throughput run.")
+    ] = 2000,
+    seed: Annotated[int, typer.Option(help="Seed of the data and the questions.")] = 2026,
+    output: Annotated[Path, typer.Option(help="Where the JSON goes.")] = Path(
+        "var/bench/results.json"
+    ),
+) -> None:
+    """Measure discovery at scale on a scratch database (dropped afterwards)."""
+    from getmygrapher.cli import bench as benchmark
+
+    settings = _settings()
+    url, server = _database_url(settings)
+    options = benchmark.Options(
+        jobs=jobs,
+        professionals=professionals,
+        clients=max(100, jobs // 50),
+        requests=requests,
+        naive_requests=naive_requests,
+        concurrent_requests=concurrent_requests,
+        seed=seed,
+        output=output,
+    )
+    benchmark.run(settings, url, options)
+    del server
+
+
+@app.command("export-user")
+def export_user(email: Annotated[str, typer.Option(help="The account's e-mail address.")]) -> None:
+    """Print everything an account has given us as JSON (DATA-1, for support requests)."""
+    from getmygrapher.core import migrate
+
+    settings = _settings()
+    url, server = _database_url(settings)
+    migrate.upgrade(url)
+
+    async def gather() -> dict[str, Any] | None:
+        from fastapi.encoders import jsonable_encoder
+        from sqlalchemy import text
+
+        from getmygrapher.main import build_runtime
+        from getmygrapher.privacy import service as privacy_service
+
+        runtime = build_runtime(settings, url)
+        try:
+            async with runtime.sessionmaker() as session:
+                user_id = await session.scalar(
+                    text("SELECT id FROM users WHERE email = :email"),
+                    {"email": email.strip().lower()},
+                )
+                if user_id is None:
+                    return None
+                found: dict[str, Any] = jsonable_encoder(
+                    await privacy_service.export_user(session, user_id=user_id)
+                )
+                return found
+        finally:
+            await runtime.aclose()
+
+    data = _run(gather)
+    if data is None:
+        raise typer.Exit(code=1)
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
     del server
 
 

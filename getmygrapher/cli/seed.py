@@ -1,17 +1,22 @@
-"""Demo data: a few hundred onboarded professionals around Indian cities."""
+"""Demo data: a few hundred onboarded professionals and clients' jobs around Indian cities;
+and synthetic data at scale."""
 
 from __future__ import annotations
 
+import json
 import random
+import secrets
 
 from rich.progress import Progress
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from getmygrapher.accounts import service as accounts_service
 from getmygrapher.accounts.models import User
+from getmygrapher.cli import synthetic
 from getmygrapher.core import places
 from getmygrapher.core.config import Settings
-from getmygrapher.core.db import transaction
+from getmygrapher.core.db import create_engine, transaction
 from getmygrapher.core.taxonomy import (
     CATEGORIES,
     EQUIPMENT_CATALOGUE,
@@ -20,6 +25,7 @@ from getmygrapher.core.taxonomy import (
     normalised_name,
 )
 from getmygrapher.core.time import utcnow
+from getmygrapher.jobs.models import Job
 from getmygrapher.main import build_runtime
 from getmygrapher.profiles import service as profiles_service
 from getmygrapher.profiles.models import EquipmentItem, Onboarding, OnboardingStatus, Profile
@@ -261,9 +267,59 @@ async def seed_demo(settings: Settings, database_url: str, *, count: int = 300) 
                             )
                         await session.flush()
                         await profiles_service.recompute_completion(session, profile)
+        async with transaction(runtime.sessionmaker) as session:
+            await _demo_jobs(session, rng, password_hash)
     finally:
         await runtime.aclose()
     return created
+
+
+DEMO_CLIENTS = 40
+DEMO_JOBS = 400
+
+
+async def _demo_jobs(session: AsyncSession, rng: random.Random, password_hash: str) -> None:
+    """Clients (client0000@…) with open jobs spread like the professionals."""
+    clients = []
+    for index in range(DEMO_CLIENTS):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(SURNAMES)
+        user = await accounts_service.create_account(
+            session,
+            email=f"client{index:04d}@{DEMO_DOMAIN}",
+            email_verified=True,
+            password_hash=password_hash,
+            full_name=f"{first} {last}",
+            onboarded_at=utcnow(),
+        )
+        if user is not None:
+            clients.append(user.id)
+    if clients:
+        rows = [
+            dict(zip(synthetic.JOB_COLUMNS, record, strict=True))
+            for record in synthetic.job_records(rng, DEMO_JOBS, clients)
+        ]
+        for row in rows:
+            row["time_slots"] = json.loads(row["time_slots"])
+        await session.execute(insert(Job), rows)
+
+
+async def seed_scale(database_url: str, *, jobs: int) -> int:
+    """N synthetic jobs (with a client for every 50 and a professional for every 5), by COPY."""
+    engine = create_engine(database_url, pool_size=2)
+    try:
+        with Progress() as progress:
+            bar = progress.add_task("synthetic jobs", total=jobs)
+            loaded = await synthetic.load(
+                engine,
+                jobs=jobs,
+                professionals=max(1, jobs // 5),
+                clients=max(1, jobs // 50),
+                seed=secrets.randbits(32),
+                advance=lambda kind, n: progress.advance(bar, n) if kind == "jobs" else None,
+            )
+    finally:
+        await engine.dispose()
+    return loaded.jobs
 
 
 async def seed_demo_once(settings: Settings, database_url: str) -> None:

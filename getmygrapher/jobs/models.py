@@ -90,20 +90,37 @@ SEARCH_VECTOR = (
 class Job(Base):
     __tablename__ = "jobs"
     __table_args__ = (
+        # Discovery walks this nearest-first without reading the table: it carries every
+        # column a filter, a sort, a distance or a word test needs (jobs/discovery.py).
         Index(
-            "ix_jobs_listed_point", "point", postgresql_using="gist", postgresql_where=text(LISTED)
-        ),
-        Index(
-            "ix_jobs_listed_search",
-            "search_vector",
-            postgresql_using="gin",
+            "ix_jobs_listed_cover",
+            "point",
+            postgresql_using="gist",
+            postgresql_include=[
+                "id",
+                "lat",
+                "lng",
+                "client_id",
+                "applications_close_at",
+                "category",
+                "professional_types",
+                "urgency_rank",
+                "job_date",
+                "budget_min",
+                "budget_max",
+                "budget_type",
+                "published_at",
+                "starts_at",
+                "search_vector",
+            ],
             postgresql_where=text(LISTED),
         ),
+        # For words too rare to meet on a short walk; the types narrow it inside the index.
         Index(
-            "ix_jobs_listed_title_trgm",
-            "title",
+            "ix_jobs_listed_words",
+            "search_vector",
+            "professional_types",
             postgresql_using="gin",
-            postgresql_ops={"title": "gin_trgm_ops"},
             postgresql_where=text(LISTED),
         ),
         Index(
@@ -191,7 +208,6 @@ class Job(Base):
     search_vector: Mapped[Any] = deferred(
         mapped_column(TSVECTOR, Computed(SEARCH_VECTOR, persisted=True), nullable=True)
     )
-    views_count: Mapped[int] = mapped_column(Integer, server_default="0")
     published_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     close_reason: Mapped[str | None] = mapped_column(String(30))
@@ -253,7 +269,8 @@ class SavedJob(Base):
 
 
 class JobView(Base):
-    """JOB-11: one counted view per viewer, job and IST day; never the owner's."""
+    """JOB-11: one counted view per viewer, job and IST day; never the owner's. The rows are
+    the count, so a view never rewrites the job (whose index discovery reads without it)."""
 
     __tablename__ = "job_views"
 
@@ -262,3 +279,20 @@ class JobView(Base):
     )
     viewer_key: Mapped[str] = mapped_column(String(70), primary_key=True)
     viewed_on: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class SearchTerm(Base):
+    """Every word of published jobs, so a misspelt search word can be replaced by the nearest
+    known one (JOB-9); a trigger of migration 0006 fills it."""
+
+    __tablename__ = "search_terms"
+    __table_args__ = (
+        Index(
+            "ix_search_terms_trgm",
+            "term",
+            postgresql_using="gist",
+            postgresql_ops={"term": "gist_trgm_ops"},
+        ),
+    )
+
+    term: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -125,12 +125,32 @@ class JobRepository:
             .on_conflict_do_nothing()
             .returning(JobView.job_id)
         )
-        if inserted is None:
-            return False
-        await self.session.execute(
-            update(Job).where(Job.id == job_id).values(views_count=Job.views_count + 1)
+        return inserted is not None
+
+    async def view_counts(self, job_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+        if not job_ids:
+            return {}
+        rows = await self.session.execute(
+            select(JobView.job_id, func.count())
+            .where(JobView.job_id.in_(job_ids))
+            .group_by(JobView.job_id)
         )
-        return True
+        return {job_id: int(count) for job_id, count in rows}
+
+    async def correct_words(self, words: Sequence[str]) -> dict[str, str]:
+        """For each word no published job uses, the nearest one some job does (pg_trgm)."""
+        if not words:
+            return {}
+        rows = await self.session.execute(
+            text(
+                "SELECT w.word, (SELECT t.term FROM search_terms t WHERE t.term % w.word "
+                "ORDER BY t.term <-> w.word, t.term LIMIT 1) AS best "
+                "FROM unnest(CAST(:words AS text[])) AS w(word) "
+                "WHERE NOT EXISTS (SELECT 1 FROM search_terms t WHERE t.term = w.word)"
+            ),
+            {"words": list(words)},
+        )
+        return {row.word: row.best for row in rows if row.best is not None}
 
     # Applications ------------------------------------------------------------------------
 

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
-from pydantic import StringConstraints
 
 from getmygrapher.core.db import DbSession
 from getmygrapher.core.idempotency import IdempotencyKey, RequiredIdempotencyKey
 from getmygrapher.core.pagination import Cursor, Limit, Page
-from getmygrapher.core.schemas import PinCode
 from getmygrapher.core.security import (
     CurrentUser,
     Moderator,
@@ -20,15 +17,14 @@ from getmygrapher.core.security import (
     OptionalUser,
     client_ip,
 )
-from getmygrapher.jobs import discovery
 from getmygrapher.jobs import service as jobs_service
-from getmygrapher.jobs.models import ApplicationStatus, BudgetType, JobStatus, Urgency
+from getmygrapher.jobs.models import ApplicationStatus, JobStatus
 from getmygrapher.jobs.schemas import (
     ApplicationRead,
     ApplicationUpdate,
     ApplyIn,
-    Category,
     DiscoveryPage,
+    DiscoveryParams,
     Extend,
     JobCreate,
     JobRead,
@@ -43,8 +39,6 @@ from getmygrapher.jobs.schemas import (
 
 router = APIRouter(prefix="/v1", tags=["jobs"])
 moderation_jobs_router = APIRouter(prefix="/v1/moderation/jobs", tags=["moderation"])
-
-TypeName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=60)]
 
 
 def _version(if_match: str | None) -> int | None:
@@ -67,50 +61,35 @@ async def create_job(
     return created
 
 
-@router.get("/jobs", operation_id="discover_jobs")
+@router.get("/jobs", operation_id="discover_jobs", response_model=DiscoveryPage)
 async def discover_jobs(
-    db: DbSession,
-    user: OptionalUser,
-    lat: Annotated[float | None, Query(ge=6.0, le=37.6)] = None,
-    lng: Annotated[float | None, Query(ge=68.0, le=97.5)] = None,
-    pin_code: Annotated[PinCode | None, Query()] = None,
-    radius_km: Annotated[int | None, Query(ge=1, le=500)] = None,
-    q: Annotated[str | None, Query(min_length=2, max_length=100)] = None,
-    sort: Annotated[discovery.Sort | None, Query()] = None,
-    category: Annotated[Category | None, Query()] = None,
-    professional_types: Annotated[list[TypeName] | None, Query()] = None,
-    urgency: Annotated[list[Urgency] | None, Query(max_length=3)] = None,
-    date_from: Annotated[dt.date | None, Query()] = None,
-    date_to: Annotated[dt.date | None, Query()] = None,
-    budget_min: Annotated[int | None, Query(ge=0, le=100_000)] = None,
-    budget_max: Annotated[int | None, Query(ge=0, le=100_000)] = None,
-    budget_type: Annotated[BudgetType | None, Query()] = None,
-    limit: Limit = None,
-    cursor: Cursor = None,
-) -> DiscoveryPage:
+    db: DbSession, user: OptionalUser, params: Annotated[DiscoveryParams, Query()]
+) -> Response:
     """JOB-8 and JOB-9 in one: nearby (centre from coordinates, a PIN code, your base or
     Kochi), optional full-text `q` in web-search syntax, filters, sorts and cursor pages. The
     radius is capped by your plan; the answer says what was applied."""
-    return await jobs_service.discover(
+    page = await jobs_service.discover(
         db,
         viewer=user,
-        lat=lat,
-        lng=lng,
-        pin_code=pin_code,
-        radius_km=radius_km,
-        q=q.strip() if q else None,
-        sort=sort,
-        category=category,
-        professional_types=professional_types or [],
-        urgencies=[u.value for u in urgency or []],
-        date_from=date_from,
-        date_to=date_to,
-        budget_min=budget_min,
-        budget_max=budget_max,
-        budget_type=budget_type.value if budget_type else None,
-        limit=limit,
-        cursor=cursor,
+        lat=params.lat,
+        lng=params.lng,
+        pin_code=params.pin_code,
+        radius_km=params.radius_km,
+        q=params.q,
+        sort=params.sort,
+        category=params.category,
+        professional_types=params.professional_types or [],
+        urgencies=[u.value for u in params.urgency or []],
+        date_from=params.date_from,
+        date_to=params.date_to,
+        budget_min=params.budget_min,
+        budget_max=params.budget_max,
+        budget_type=params.budget_type.value if params.budget_type else None,
+        limit=params.limit,
+        cursor=params.cursor,
     )
+    # Already validated: serialised once here rather than validated again on the way out.
+    return Response(page.model_dump_json(), media_type="application/json")
 
 
 @router.get("/jobs/{job_id}", operation_id="get_job")

@@ -7,7 +7,14 @@ import itertools
 import uuid
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from getmygrapher.core.india import State
@@ -62,6 +69,16 @@ def _slots(value: list[TimeSlot]) -> list[TimeSlot]:
 
 
 Slots = Annotated[list[TimeSlot], Field(min_length=1, max_length=5), AfterValidator(_slots)]
+TypeName = Annotated[str, StringConstraints(min_length=2, max_length=60)]
+Sort = Literal[
+    "distance",
+    "date_posted",
+    "job_date",
+    "budget_high_to_low",
+    "budget_low_to_high",
+    "urgency",
+    "relevance",
+]
 Types = Annotated[
     list[Annotated[str, PlainText(2, 60, multiline=False)]], Field(min_length=1, max_length=5)
 ]
@@ -106,6 +123,30 @@ class JobFields(RequestModel):
         if self.application_deadline is not None and self.application_deadline.tzinfo is None:
             raise PydanticCustomError("invalid_format", "Give the deadline with its time zone")
         return self
+
+
+class DiscoveryParams(BaseModel):
+    """The query string of `GET /v1/jobs` (unknown parameters are ignored, as caches add
+    their own)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    lat: Annotated[float, Field(ge=6.0, le=37.6)] | None = None
+    lng: Annotated[float, Field(ge=68.0, le=97.5)] | None = None
+    pin_code: PinCode | None = None
+    radius_km: Annotated[int, Field(ge=1, le=500)] | None = None
+    q: Annotated[str, Field(min_length=2, max_length=100)] | None = None
+    sort: Sort | None = None
+    category: Category | None = None
+    professional_types: list[TypeName] | None = None
+    urgency: Annotated[list[Urgency], Field(max_length=3)] | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    budget_min: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    budget_max: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    budget_type: BudgetType | None = None
+    limit: Annotated[int, Field(ge=1, description="Above 100 is treated as 100.")] | None = None
+    cursor: Annotated[str, Field(max_length=500)] | None = None
 
 
 class JobCreate(JobFields):
@@ -237,6 +278,8 @@ class DiscoveryPage(ResponseModel):
     radius_km_applied: int
     radius_capped: bool
     centre: Centre
+    # The words searched when some were misspelt ("weding" → "wedding"), else null.
+    searched_for: str | None = None
 
 
 class ApplicantSummary(ResponseModel):

@@ -93,6 +93,14 @@ async def test_request_ids_are_echoed_or_made(api: AsyncClient) -> None:
     assert len(made.headers["x-request-id"]) == 32
 
 
+async def test_responses_carry_the_server_time(api: AsyncClient) -> None:
+    timing = (await api.get("/healthz")).headers["server-timing"]
+
+    name, duration = timing.split(";dur=")
+    assert name == "app"
+    assert float(duration) >= 0
+
+
 async def test_a_failed_commit_returns_503_and_keeps_nothing(
     failing_api: AsyncClient, session: AsyncSession, connection: object
 ) -> None:

@@ -569,3 +569,114 @@ async def test_pages_never_repeat_or_skip_while_jobs_are_posted(
 
     assert len(seen) == len(set(seen))
     assert {str(row["id"]) for row in original} <= set(seen)
+
+
+async def _load_words(
+    session: AsyncSession, client: Person, count: int, *, every: int, seed: int = 11
+) -> list[dict[str, Any]]:
+    """Jobs near Kochi; one in `every` is about a podcast."""
+    rng = random.Random(seed)
+    rows = []
+    for index in range(count):
+        about = "podcast recording" if index % every == 0 else "reception coverage"
+        rows.append(
+            job_row(
+                client.id,
+                KOCHI[0] + rng.uniform(-1.5, 1.5),
+                KOCHI[1] + rng.uniform(-1.5, 1.5),
+                id=uuid.uuid4(),
+                title=f"Engineer for {about}",
+                description=f"Help with {about} near the city.",
+                urgency=URGENCIES[index % 3],
+            )
+        )
+    await insert_jobs(session, rows)
+    return rows
+
+
+@pytest.mark.parametrize(("count", "every"), [(1500, 3), (6000, 2000)])
+async def test_search_nearest_first_is_exact_on_a_walk_and_through_the_text_index(
+    api: AsyncClient,
+    session: AsyncSession,
+    client: Person,
+    seeker: Person,
+    count: int,
+    every: int,
+) -> None:
+    # Common words are met on the walk; rare ones (3 in 6,000, beyond the walk's reach)
+    # come through the text index. Both answers must be the brute-force one.
+    rows = await _load_words(session, client, count, every=every)
+
+    items = await _all_pages(
+        api,
+        seeker,
+        lat=KOCHI[0],
+        lng=KOCHI[1],
+        radius_km=200,
+        q="podcast",
+        sort="distance",
+        limit=9,
+    )
+    urgent = await _all_pages(
+        api,
+        seeker,
+        lat=KOCHI[0],
+        lng=KOCHI[1],
+        radius_km=200,
+        q="podcast",
+        sort="distance",
+        urgency=["Urgent"],
+    )
+
+    expected = _nearest(rows, *KOCHI, 200, lambda r: "podcast" in r["title"])
+    assert [item["id"] for item in items] == [str(job_id) for _, job_id in expected]
+    assert [item["distance_km"] for item in items] == [round(d, 1) for d, _ in expected]
+    expected_urgent = _nearest(
+        rows, *KOCHI, 200, lambda r: "podcast" in r["title"] and r["urgency"] == "Urgent"
+    )
+    assert [item["id"] for item in urgent] == [str(job_id) for _, job_id in expected_urgent]
+
+
+@pytest.mark.parametrize(("count", "every"), [(1500, 3), (6000, 2000)])
+async def test_relevance_ranks_the_nearest_matches_on_a_walk_and_through_the_text_index(
+    api: AsyncClient,
+    session: AsyncSession,
+    client: Person,
+    seeker: Person,
+    count: int,
+    every: int,
+) -> None:
+    rows = await _load_words(session, client, count, every=every)
+
+    items = await _all_pages(
+        api, seeker, lat=KOCHI[0], lng=KOCHI[1], radius_km=200, q="podcast", limit=7
+    )
+
+    matches = _nearest(rows, *KOCHI, 200, lambda r: "podcast" in r["title"])
+    ranked = [(-item["relevance"], item["distance_km"]) for item in items]
+    assert ranked == sorted(ranked)
+    assert len(items) == min(len(matches), 50)
+    assert len({item["id"] for item in items}) == len(items)
+    # Every candidate is one of the matches, and the nearest match is always among them.
+    assert {item["id"] for item in items} <= {str(job_id) for _, job_id in matches}
+    assert str(matches[0][1]) in {item["id"] for item in items}
+
+
+async def test_a_misspelt_word_is_searched_as_the_nearest_known_word(
+    api: AsyncClient, session: AsyncSession, client: Person, seeker: Person
+) -> None:
+    await _load_words(session, client, 30, every=3)
+
+    page = (
+        await api.get(
+            "/v1/jobs", params={"q": "podcsat recordin", "radius_km": 300}, headers=seeker.headers
+        )
+    ).json()
+    exact = (await api.get("/v1/jobs", params={"q": "podcast"}, headers=seeker.headers)).json()
+    nonsense = (await api.get("/v1/jobs", params={"q": "qqqxxzz"}, headers=seeker.headers)).json()
+
+    assert page["searched_for"] == "podcast recording"
+    assert len(page["items"]) == 10
+    assert exact["searched_for"] is None
+    assert nonsense["items"] == []
+    assert nonsense["searched_for"] is None

@@ -159,7 +159,7 @@ async def test_parallel_saves_and_views_count_once(live: LiveDatabase) -> None:
     assert {r.status_code for r in saves} == {200}
     assert {r.status_code for r in views} == {200}
     assert await live.scalar("SELECT count(*) FROM saved_jobs") == 1
-    assert await live.scalar("SELECT views_count FROM jobs") == 1
+    assert await live.scalar("SELECT count(*) FROM job_views") == 1
 
 
 async def test_parallel_drafts_stop_at_twenty(live: LiveDatabase) -> None:

@@ -55,6 +55,11 @@ def budget(job: Job) -> Budget:
     )
 
 
+def _privileged(viewer: Principal | None, job: Job) -> bool:
+    """The owner, and moderators reviewing it (JOB-7), see everything about a job."""
+    return viewer is not None and (viewer.id == job.client_id or viewer.acts_as_staff)
+
+
 async def job_reads(
     session: AsyncSession, jobs: Sequence[Job], *, viewer: Principal | None
 ) -> list[JobRead]:
@@ -65,15 +70,14 @@ async def job_reads(
     accounts = await accounts_service.account_summaries(
         session, user_ids=list({job.client_id for job in jobs})
     )
-    counts = await repo.counts(
-        [j.id for j in jobs if viewer and (j.client_id == viewer.id or viewer.acts_as_staff)]
-    )
+    privileged = [j.id for j in jobs if _privileged(viewer, j)]
+    views = await repo.view_counts(privileged)
+    counts = await repo.counts(privileged)
     saved = await repo.saved_ids(viewer.id, ids) if viewer else set()
     applied = await repo.applied_to(viewer.id, ids) if viewer else set()
     reads = []
     for job in jobs:
-        # Moderators review what the owner sees (JOB-7).
-        own = viewer is not None and (viewer.id == job.client_id or viewer.acts_as_staff)
+        own = _privileged(viewer, job)
         account = accounts.get(job.client_id)
         read = JobRead(
             id=job.id,
@@ -114,7 +118,7 @@ async def job_reads(
                     "parking_notes": job.parking_notes,
                     "moderation_status": job.moderation_status.value,
                     "moderation_reason": job.moderation_reason,
-                    "views_count": job.views_count,
+                    "views_count": views.get(job.id, 0),
                     "hired_count": job.hired_count,
                     "version": job.version,
                     "applications": ApplicationCounts(
@@ -130,6 +134,7 @@ async def job_reads(
 
 def card(r: Any) -> JobCard:
     """One discovery row (a SQL row, not an ORM object) as a result card."""
+    relevance = r._mapping.get("relevance")
     return JobCard(
         id=r.id,
         title=r.title,
@@ -151,7 +156,7 @@ def card(r: Any) -> JobCard:
         positions=r.positions,
         published_at=r.published_at,
         distance_km=round(float(r.distance), 1) if r.distance is not None else None,
-        relevance=float(r.relevance) if getattr(r, "relevance", None) is not None else None,
+        relevance=float(relevance) if relevance is not None else None,
     )
 
 

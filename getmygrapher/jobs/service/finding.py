@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -106,12 +107,13 @@ async def discover(
     excluded = (
         [viewer.id, *await profiles_service.blocked_ids(session, viewer.id)] if viewer else []
     )
+    searched = await _spelled(session, q) if q else None
     query = discovery.Query(
         lat=centre.lat,
         lng=centre.lng,
         radius_km=float(applied),
         sort=chosen,
-        text=q,
+        text=searched,
         category=category,
         professional_types=professional_types,
         urgencies=urgencies,
@@ -135,7 +137,21 @@ async def discover(
         radius_km_applied=applied,
         radius_capped=asked > cap,
         centre=centre,
+        searched_for=searched if searched != q else None,
     )
+
+
+_WORD = re.compile(r"[^\W\d_]{3,40}")
+
+
+async def _spelled(session: AsyncSession, q: str) -> str:
+    """JOB-9 tolerates typos: each word no published job contains becomes the closest word
+    one does (by trigrams), so the text index still answers."""
+    words = sorted({match.group().lower() for match in _WORD.finditer(q)})
+    fixes = await JobRepository(session).correct_words(words)
+    if not fixes:
+        return q
+    return _WORD.sub(lambda match: fixes.get(match.group().lower(), match.group()), q)
 
 
 def _key(row: Any, name: str) -> Any:

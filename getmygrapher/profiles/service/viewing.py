@@ -86,7 +86,7 @@ async def access_profile(
     if profile is None or account is None:
         raise ProfileNotFound(HIDDEN)
     own = viewer is not None and viewer.id == profile_id
-    if own or (viewer is not None and viewer.is_staff):
+    if own or (viewer is not None and viewer.acts_as_staff):
         return Access(profile, account, own)
     if not account.usable or not account.onboarded:
         raise ProfileNotFound(HIDDEN)
