@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 import structlog
-from fastapi import Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from getmygrapher import registry
 from getmygrapher.accounts import service as accounts_service
@@ -30,6 +30,8 @@ from getmygrapher.core.errors import install_error_handlers
 from getmygrapher.core.http import Metrics, RequestContextMiddleware
 from getmygrapher.core.mail import ConsoleMailer, Mailer, SmtpMailer
 from getmygrapher.core.ratelimit import RateLimiter, limit_writes
+from getmygrapher.core.realtime import Hub, broker_from_settings
+from getmygrapher.core.realtime import router as realtime_router
 from getmygrapher.core.runtime import Runtime
 from getmygrapher.core.security import TokenSigner
 from getmygrapher.core.sms import ConsoleSms, HttpSms, SmsSender
@@ -37,6 +39,8 @@ from getmygrapher.core.storage import media_router, storage_from_settings
 from getmygrapher.core.tasks import build_worker_app, set_runtime
 from getmygrapher.jobs.routes import moderation_jobs_router
 from getmygrapher.jobs.routes import router as jobs_router
+from getmygrapher.messaging.routes import router as messaging_router
+from getmygrapher.notifications.routes import me_router as chat_settings_router
 from getmygrapher.notifications.routes import router as notifications_router
 from getmygrapher.privacy.routes import router as privacy_router
 from getmygrapher.profiles.routes import (
@@ -84,9 +88,11 @@ def build_runtime(settings: Settings, database_url: str) -> Runtime:
             verify_url=settings.captcha_verify_url,
             secret=settings.captcha_secret.get_secret_value(),
         )
+    broker = broker_from_settings(settings.realtime_broker, database_url)
     return Runtime(
         settings=settings,
-        sessionmaker=create_sessionmaker(engine),
+        sessionmaker=create_sessionmaker(engine, info={"realtime_broker": broker}),
+        broker=broker,
         mailer=mailer,
         sms=sms,
         captcha=captcha,
@@ -99,6 +105,11 @@ def build_runtime(settings: Settings, database_url: str) -> Runtime:
     )
 
 
+def include_api(app: FastAPI, router: APIRouter) -> None:
+    """HTTP routes come with the per-user write limit (GEN-7)."""
+    app.include_router(router, dependencies=[Depends(limit_writes)])
+
+
 def create_app(
     runtime: Runtime,
     *,
@@ -109,9 +120,18 @@ def create_app(
     """The API. With `run_worker` (and the database URL), background jobs run in this process."""
     settings = runtime.settings
 
+    hub = Hub(
+        runtime.broker,
+        runtime.sessionmaker,
+        queue_size=settings.realtime_queue_size,
+        heartbeat_seconds=settings.realtime_heartbeat_seconds,
+    )
+    registry.install_realtime(hub)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         set_runtime(runtime)
+        await hub.start()
         worker: asyncio.Task[None] | None = None
         if run_worker and database_url:
             worker_app = build_worker_app(database_url)
@@ -127,6 +147,7 @@ def create_app(
         try:
             yield
         finally:
+            await hub.aclose()
             if worker is not None:
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -140,18 +161,20 @@ def create_app(
         version="1.0.0",
         summary="Marketplace and network for India's creative professionals.",
         lifespan=lifespan,
-        dependencies=[Depends(limit_writes)],
     )
     app.state.runtime = runtime
+    app.state.hub = hub
     app.state.sessionmaker = runtime.sessionmaker
     app.state.token_signer = TokenSigner(settings)
     app.state.principal_loader = accounts_service.load_principal
     app.state.metrics = Metrics()
     install_error_handlers(app)
+    app.include_router(realtime_router)  # a socket is not a write; its frames are throttled inside
     for router in (
         health.router,
         # The busiest path first: routes are matched in order.
         jobs_router,
+        messaging_router,
         auth_router,
         me_router,
         admin_router,
@@ -167,11 +190,12 @@ def create_app(
         contacts_router,
         moderation_jobs_router,
         notifications_router,
+        chat_settings_router,
         analytics_router,
         privacy_router,
         media_router,
     ):
-        app.include_router(router)
+        include_api(app, router)
     app.add_middleware(
         RequestContextMiddleware,
         metrics=app.state.metrics,

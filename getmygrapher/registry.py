@@ -1,4 +1,5 @@
-"""Imports every area's models (for mappers and Alembic) and tasks (for workers)."""
+"""Imports every area's models (for mappers and Alembic) and tasks (for workers), and connects
+areas that must not import each other through the hooks they offer."""
 
 from getmygrapher.accounts import models as accounts_models
 from getmygrapher.accounts import tasks as accounts_tasks
@@ -7,13 +8,20 @@ from getmygrapher.billing import models as billing_models
 from getmygrapher.billing import service as billing_service
 from getmygrapher.billing import tasks as billing_tasks
 from getmygrapher.contacts import models as contacts_models
+from getmygrapher.contacts import service as contacts_service
 from getmygrapher.contacts import tasks as contacts_tasks
 from getmygrapher.core import housekeeping
 from getmygrapher.core import models as core_models
 from getmygrapher.core.db import Base
+from getmygrapher.core.realtime import Hub
 from getmygrapher.jobs import models as jobs_models
+from getmygrapher.jobs import service as jobs_service
 from getmygrapher.jobs import tasks as jobs_tasks
+from getmygrapher.messaging import models as messaging_models
+from getmygrapher.messaging import service as messaging_service
+from getmygrapher.messaging import tasks as messaging_tasks
 from getmygrapher.moderation import models as moderation_models
+from getmygrapher.moderation import service as moderation_service
 from getmygrapher.notifications import models as notifications_models
 from getmygrapher.notifications import tasks as notifications_tasks
 from getmygrapher.profiles import models as profiles_models
@@ -30,6 +38,7 @@ MODEL_MODULES = (
     contacts_models,
     moderation_models,
     jobs_models,
+    messaging_models,
 )
 TASK_MODULES = (
     housekeeping,
@@ -39,9 +48,29 @@ TASK_MODULES = (
     profiles_tasks,
     jobs_tasks,
     notifications_tasks,
+    messaging_tasks,
 )
 
 # Limits on things held at once are counted by the area that holds them.
 billing_service.register_held_counter("portfolio_images", profiles_service.held_portfolio_images)
+
+# Blocks (GEN-15): profiles and jobs hide the other side; grants end; chats update.
+profiles_service.register_block_check(moderation_service.is_blocked)
+profiles_service.register_blocked_ids(moderation_service.blocked_ids)
+moderation_service.on_block(messaging_service.after_block)
+# Sharing a conversation connects two people (PRV-1 private profiles).
+profiles_service.register_connection_check(messaging_service.in_conversation_with)
+# Every step of a contact request appears in the pair's conversation (MSG-10).
+contacts_service.on_consent_event(messaging_service.on_consent_event)
+# "Message" on a profile opens the pair's conversation (CRQ-1).
+contacts_service.register_conversation_opener(messaging_service.open_from_profile)
+# Messaging learns about jobs without importing them (job inquiries, teams).
+messaging_service.register_job_lookup(jobs_service.job_facts)
+
+
+def install_realtime(hub: Hub) -> None:
+    """The socket frames and presence of messaging, on this process's hub."""
+    messaging_service.install_realtime(hub)
+
 
 metadata = Base.metadata

@@ -26,11 +26,12 @@ from getmygrapher.core.config import Settings
 from getmygrapher.core.db import create_engine, to_libpq_url
 from getmygrapher.core.mail import SmtpMailer
 from getmygrapher.core.ratelimit import RateLimiter
+from getmygrapher.core.realtime import PostgresBroker
 from getmygrapher.core.runtime import Runtime
 from getmygrapher.core.sms import HttpSms
 from getmygrapher.core.storage import LocalStorage
 from getmygrapher.core.tasks import set_runtime
-from getmygrapher.main import create_app
+from getmygrapher.main import create_app, include_api
 from tests.fakes.gateways import CAPTCHA_SECRET, SMS_KEY, CaptchaService, SmsGateway
 from tests.fakes.google import CLIENT_ID, CLIENT_SECRET, FakeGoogle
 from tests.fakes.razorpay import KEY_ID as RAZORPAY_KEY_ID
@@ -269,6 +270,7 @@ class Harness:
             rate_limiter=RateLimiter(self.limiter_engine, namespace=self.namespace),
             http=http,
             storage=self.storage,
+            broker=PostgresBroker(self.engine.url.render_as_string(hide_password=False)),
         )
         set_runtime(runtime)
         return runtime
@@ -276,7 +278,7 @@ class Harness:
     def client(self, runtime: Runtime, *routers: APIRouter) -> httpx.AsyncClient:
         app = create_app(runtime)
         for router in routers:
-            app.include_router(router)
+            include_api(app, router)
         client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
             base_url="http://test",

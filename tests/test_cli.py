@@ -153,6 +153,14 @@ async def test_bench_measures_every_scenario_and_writes_json(
         "2",
         "--concurrent-requests",
         "32",
+        "--conversations",
+        "20",
+        "--sockets",
+        "10",
+        "--idle-sockets",
+        "30",
+        "--hold-seconds",
+        "1",
         "--output",
         str(output),
     )
@@ -165,6 +173,13 @@ async def test_bench_measures_every_scenario_and_writes_json(
     assert ("http", "public profile read") in kinds
     assert ("sql", "nearby 500 km") in kinds
     assert ("naive", "search, no location") in kinds
+    assert ("http", "conversation list, 20 conversations") in kinds
+    assert ("http", "first page of a conversation's messages") in kinds
+    assert ("ws", "send → delivery, 10 sockets") in kinds
+    assert ("ws", "send → delivery, 30 sockets") in kinds
+    assert report["idle_sockets"]["opened"] == report["idle_sockets"]["open_after_hold"] == 30
+    pages = [i for i in report["results"] if i["name"].startswith("first page")]
+    assert pages[0]["mean_rows"] == 6  # every seeded message of the conversation
     assert all(item["samples"] > 0 for item in report["results"])
     assert set(report["speedup_vs_naive"]) == {
         "nearby 25 km",

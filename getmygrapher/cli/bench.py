@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from rich.console import Console
@@ -41,6 +41,9 @@ from getmygrapher.core.db import create_engine, create_sessionmaker, transaction
 from getmygrapher.core.taxonomy import CATEGORIES
 from getmygrapher.jobs import discovery
 from getmygrapher.main import build_runtime
+
+if TYPE_CHECKING:
+    from getmygrapher.cli.bench_messaging import MessagingOptions
 
 TARGET_P50_MS, TARGET_P99_MS = 10.0, 50.0  # PERF-1
 PROFILE_TARGET_P99_MS = 20.0
@@ -64,11 +67,14 @@ WORDS = (
 @dataclass
 class Result:
     name: str
-    kind: str  # http | sql | naive
+    kind: str  # http | sql | naive | ws
+    target_p99_ms: float | None = None  # when set, only p99 is judged
+    # What is measured: time inside the server for HTTP, end to end for sockets.
     server_ms: list[float] = field(default_factory=list)
     client_ms: list[float] = field(default_factory=list)
     rows: list[int] = field(default_factory=list)
     elapsed_s: float = 0.0
+    note: str = ""
 
     def percentile(self, q: int) -> float:
         values = self.server_ms
@@ -91,11 +97,15 @@ class Result:
             "throughput_rps": round(len(self.server_ms) / self.elapsed_s, 1)
             if self.elapsed_s
             else None,
+            "target_p99_ms": self.target_p99_ms,
+            "note": self.note,
         }
 
 
 @dataclass(frozen=True)
 class Options:
+    discovery: bool = True
+    messaging: bool = True
     jobs: int = 1_000_000
     professionals: int = 200_000
     clients: int = 20_000
@@ -113,8 +123,8 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def api_server(database_url: str, secret_key: str) -> Iterator[str]:
-    """The real API in its own process (no worker), on 127.0.0.1 only."""
+def api_server(database_url: str, secret_key: str) -> Iterator[tuple[str, int]]:
+    """The real API in its own process (no worker), on 127.0.0.1 only: its URL and pid."""
     port = _free_port()
     env = os.environ | {
         "DATABASE_URL": database_url,
@@ -136,14 +146,14 @@ def api_server(database_url: str, secret_key: str) -> Iterator[str]:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
                     break
             if process.poll() is not None:
                 raise RuntimeError("the API server exited while starting")
             time.sleep(0.2)
         else:
             raise RuntimeError("the API server did not start within 60 s")
-        yield base
+        yield base, process.pid
     finally:
         process.terminate()
         try:
@@ -386,97 +396,130 @@ async def _viewer(settings: Settings, url: str) -> str:
 
 
 async def measure(
-    settings: Settings, url: str, options: Options, console: Console
+    settings: Settings,
+    url: str,
+    options: Options,
+    console: Console,
+    chat: MessagingOptions | None = None,
 ) -> dict[str, Any]:
     engine = create_engine(url, pool_size=4)
+    results: list[Result] = []
+    extra: dict[str, Any] = {}
+    load_seconds = 0.0
+    assert settings.secret_key is not None  # noqa: S101 - set by run()
     try:
-        with Progress(console=console, transient=True) as progress:
-            bars = {
-                kind: progress.add_task(f"loading {kind}", total=total)
-                for kind, total in (
-                    ("clients", options.clients),
-                    ("professionals", options.professionals),
-                    ("jobs", options.jobs),
-                    ("indexes", len(synthetic.job_indexes())),
+        if options.discovery:
+            load_seconds = await _discovery(settings, url, engine, options, console, results)
+        if chat is not None:
+            from getmygrapher.cli import bench_messaging
+
+            with api_server(url, settings.secret_key.get_secret_value()) as (base, pid):
+                found, extra = await bench_messaging.measure(
+                    engine, settings, base, pid, chat, console
                 )
-            }
-            load_started = time.perf_counter()
-            loaded = await synthetic.load(
-                engine,
-                jobs=options.jobs,
-                professionals=options.professionals,
-                clients=options.clients,
-                seed=options.seed,
-                rebuild_indexes=True,
-                advance=lambda kind, n: progress.advance(bars[kind], n),
-            )
-            load_seconds = time.perf_counter() - load_started
-        console.print(
-            f"loaded {loaded.jobs:,} jobs, {len(loaded.professionals):,} "
-            f"professionals and {len(loaded.clients):,} clients in "
-            f"{load_seconds:.0f} s"
-        )
-        token = await _viewer(settings, url)
-        centre = (places.KOCHI.lat, places.KOCHI.lng)
-        headers = {"Authorization": f"Bearer {token}"}
-        results: list[Result] = []
-        assert settings.secret_key is not None  # noqa: S101 - set by run()
-        with api_server(url, settings.secret_key.get_secret_value()) as base:
-            async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-                work = Workload(options.seed, loaded.professionals)
-                for name, make in _http_scenarios(work).items():
-                    console.print(f"  HTTP  {name}")
-                    results.append(await _http(client, name, make, options.requests, headers))
-                results.append(await _pages(client, work, options.requests, headers))
-                results.append(await _profiles(client, work, options.requests))
-            results.append(
-                await _throughput(
-                    base, Workload(options.seed + 1, []), headers, options.concurrent_requests
-                )
-            )
-        work = Workload(options.seed, loaded.professionals)
-        for name, make in _http_scenarios(work).items():
-            console.print(f"  SQL   {name}")
-            results.append(await _sql(engine, name, make, centre, options.requests))
-        naive: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
-            "nearby 25 km": (
-                discovery.NAIVE_NEARBY,
-                lambda: work.centre() | {"radius": 25, "limit": 21},
-            ),
-            "nearby 500 km": (
-                discovery.NAIVE_NEARBY,
-                lambda: work.centre() | {"radius": 500, "limit": 21},
-            ),
-            "search 100 km": (
-                discovery.NAIVE_SEARCH,
-                lambda: work.centre() | {"word": work.word(), "radius": 100, "limit": 21},
-            ),
-            "search, no location": (
-                discovery.NAIVE_SEARCH,
-                lambda: {
-                    "lat": centre[0],
-                    "lng": centre[1],
-                    "word": work.word(),
-                    "radius": 500,
-                    "limit": 21,
-                },
-            ),
-        }
-        for name, (sql, make) in naive.items():
-            console.print(f"  naive {name}")
-            results.append(await _naive(engine, name, sql, make, options.naive_requests))
+            results.extend(found)
     finally:
         await engine.dispose()
-    return _report(results, options, load_seconds, console)
+    return _report(results, options, load_seconds, console, extra)
+
+
+async def _discovery(
+    settings: Settings,
+    url: str,
+    engine: AsyncEngine,
+    options: Options,
+    console: Console,
+    results: list[Result],
+) -> float:
+    """Jobs near and by words, as HTTP, bare SQL and naive SQL; returns the load time."""
+    with Progress(console=console, transient=True) as progress:
+        bars = {
+            kind: progress.add_task(f"loading {kind}", total=total)
+            for kind, total in (
+                ("clients", options.clients),
+                ("professionals", options.professionals),
+                ("jobs", options.jobs),
+                ("indexes", len(synthetic.job_indexes())),
+            )
+        }
+        load_started = time.perf_counter()
+        loaded = await synthetic.load(
+            engine,
+            jobs=options.jobs,
+            professionals=options.professionals,
+            clients=options.clients,
+            seed=options.seed,
+            rebuild_indexes=True,
+            advance=lambda kind, n: progress.advance(bars[kind], n),
+        )
+        load_seconds = time.perf_counter() - load_started
+    console.print(
+        f"loaded {loaded.jobs:,} jobs, {len(loaded.professionals):,} "
+        f"professionals and {len(loaded.clients):,} clients in "
+        f"{load_seconds:.0f} s"
+    )
+    token = await _viewer(settings, url)
+    centre = (places.KOCHI.lat, places.KOCHI.lng)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert settings.secret_key is not None  # noqa: S101 - set by run()
+    with api_server(url, settings.secret_key.get_secret_value()) as (base, _):
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+            work = Workload(options.seed, loaded.professionals)
+            for name, make in _http_scenarios(work).items():
+                console.print(f"  HTTP  {name}")
+                results.append(await _http(client, name, make, options.requests, headers))
+            results.append(await _pages(client, work, options.requests, headers))
+            results.append(await _profiles(client, work, options.requests))
+        results.append(
+            await _throughput(
+                base, Workload(options.seed + 1, []), headers, options.concurrent_requests
+            )
+        )
+    work = Workload(options.seed, loaded.professionals)
+    for name, make in _http_scenarios(work).items():
+        console.print(f"  SQL   {name}")
+        results.append(await _sql(engine, name, make, centre, options.requests))
+    naive: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
+        "nearby 25 km": (
+            discovery.NAIVE_NEARBY,
+            lambda: work.centre() | {"radius": 25, "limit": 21},
+        ),
+        "nearby 500 km": (
+            discovery.NAIVE_NEARBY,
+            lambda: work.centre() | {"radius": 500, "limit": 21},
+        ),
+        "search 100 km": (
+            discovery.NAIVE_SEARCH,
+            lambda: work.centre() | {"word": work.word(), "radius": 100, "limit": 21},
+        ),
+        "search, no location": (
+            discovery.NAIVE_SEARCH,
+            lambda: {
+                "lat": centre[0],
+                "lng": centre[1],
+                "word": work.word(),
+                "radius": 500,
+                "limit": 21,
+            },
+        ),
+    }
+    for name, (sql, make) in naive.items():
+        console.print(f"  naive {name}")
+        results.append(await _naive(engine, name, sql, make, options.naive_requests))
+    return load_seconds
 
 
 def _report(
-    results: list[Result], options: Options, load_seconds: float, console: Console
+    results: list[Result],
+    options: Options,
+    load_seconds: float,
+    console: Console,
+    extra: dict[str, Any],
 ) -> dict[str, Any]:
-    table = Table(
-        title=f"GetMyGrapher benchmark: {options.jobs:,} jobs, "
-        f"{options.professionals:,} professionals"
-    )
+    title = "GetMyGrapher benchmark"
+    if options.discovery:
+        title += f": {options.jobs:,} jobs, {options.professionals:,} professionals"
+    table = Table(title=title)
     for column in (
         "scenario",
         "kind",
@@ -492,7 +535,9 @@ def _report(
     summaries = [result.summary() for result in results]
     for summary in summaries:
         verdict = ""
-        if summary["kind"] == "http":
+        if summary["target_p99_ms"] is not None:
+            verdict = "ok" if summary["p99_ms"] < summary["target_p99_ms"] else "MISSED"
+        elif summary["kind"] == "http":
             target = PROFILE_TARGET_P99_MS if summary["name"] == "public profile read" else None
             if target is not None:
                 verdict = "ok" if summary["p99_ms"] < target else "MISSED"
@@ -539,6 +584,7 @@ def _report(
         },
         "results": summaries,
         "speedup_vs_naive": speedups,
+        **extra,
     }
     options.output.parent.mkdir(parents=True, exist_ok=True)
     options.output.write_text(json.dumps(report, indent=2), encoding="utf-8")
@@ -547,7 +593,11 @@ def _report(
 
 
 def run(
-    settings: Settings, base_url: str, options: Options, console: Console | None = None
+    settings: Settings,
+    base_url: str,
+    options: Options,
+    console: Console | None = None,
+    chat: MessagingOptions | None = None,
 ) -> dict[str, Any]:
     """The whole benchmark on a scratch database beside `base_url`, dropped afterwards."""
     console = console or Console(width=150)
@@ -557,7 +607,7 @@ def run(
     )
     with migrate.scratch_database(base_url, "getmygrapher_bench") as url:
         migrate.upgrade(url)
-        return asyncio.run(measure(settings, url, options, console))
+        return asyncio.run(measure(settings, url, options, console, chat))
 
 
 def _secret(value: str) -> Any:

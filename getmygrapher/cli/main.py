@@ -82,6 +82,9 @@ def serve(
             port=bind_port,
             log_config=None,
             access_log=False,
+            # Client frames are small JSON; the hub sends its own heartbeats.
+            ws="websockets-sansio",
+            ws_max_size=64 * 1024,
             proxy_headers=settings.trusted_proxy_hops > 0,
             timeout_graceful_shutdown=10,
         )
@@ -183,13 +186,42 @@ def bench(
     output: Annotated[Path, typer.Option(help="Where the JSON goes.")] = Path(
         "var/bench/results.json"
     ),
+    only: Annotated[
+        str | None, typer.Option(help="Run one part: `discovery` or `messaging`.")
+    ] = None,
+    conversations: Annotated[
+        int, typer.Option(min=10, max=100_000, help="Of the messaging member.")
+    ] = 2_000,
+    sockets: Annotated[
+        int, typer.Option(min=10, max=10_000, help="Connected while sends are timed.")
+    ] = 1_000,
+    idle_sockets: Annotated[
+        int, typer.Option(min=10, max=50_000, help="Held open on one node.")
+    ] = 10_000,
+    hold_seconds: Annotated[
+        float, typer.Option(min=1, max=600, help="How long the idle sockets are held.")
+    ] = 35.0,
 ) -> None:
-    """Measure discovery at scale on a scratch database (dropped afterwards)."""
+    """Measure discovery and messaging at scale on a scratch database (dropped afterwards)."""
     from getmygrapher.cli import bench as benchmark
+    from getmygrapher.cli.bench_messaging import MessagingOptions
 
+    if only not in {None, "discovery", "messaging"}:
+        raise typer.BadParameter("`discovery` or `messaging`", param_hint="--only")
     settings = _settings()
     url, server = _database_url(settings)
+    chat = MessagingOptions(
+        conversations=conversations,
+        live_sockets=sockets,
+        idle_sockets=max(idle_sockets, sockets),
+        sends=requests,
+        requests=requests,
+        hold_seconds=hold_seconds,
+        seed=seed,
+    )
     options = benchmark.Options(
+        discovery=only != "messaging",
+        messaging=only != "discovery",
         jobs=jobs,
         professionals=professionals,
         clients=max(100, jobs // 50),
@@ -199,7 +231,7 @@ def bench(
         seed=seed,
         output=output,
     )
-    benchmark.run(settings, url, options)
+    benchmark.run(settings, url, options, chat=chat if options.messaging else None)
     del server
 
 

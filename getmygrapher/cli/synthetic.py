@@ -259,7 +259,7 @@ async def _copy(
     return total
 
 
-async def _users(
+async def insert_users(
     connection: AsyncConnection,
     ids: Sequence[uuid.UUID],
     kind: str,
@@ -329,10 +329,10 @@ async def load(
         uuid.UUID(int=rng.getrandbits(128), version=4) for _ in range(professionals)
     ]
     async with engine.begin() as connection:
-        await _users(
+        await insert_users(
             connection, client_ids, "client", password_hash, lambda n: advance("clients", n)
         )
-        await _users(
+        await insert_users(
             connection,
             professional_ids,
             "professional",

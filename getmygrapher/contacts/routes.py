@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from getmygrapher.contacts import service as contacts_service
 from getmygrapher.contacts.models import ConsentStatus
@@ -14,12 +14,12 @@ from getmygrapher.contacts.schemas import (
     ContactEventRead,
     ContactRequestIn,
     ContactRequestRead,
+    ConversationOpened,
     ProfileContactRequest,
     RevokeIn,
     SharedContact,
 )
 from getmygrapher.core.db import DbSession
-from getmygrapher.core.errors import ValidationFailed
 from getmygrapher.core.idempotency import RequiredIdempotencyKey
 from getmygrapher.core.pagination import Cursor, Limit, Page
 from getmygrapher.core.schemas import ResponseModel
@@ -40,15 +40,19 @@ async def request_contact_from_profile(
     db: DbSession,
     user: VerifiedUser,
     idempotency: RequiredIdempotencyKey,
-) -> ContactRequestRead:
-    """CRQ-1: one method. `message` starts a conversation and is answered by the messaging
-    area; until it is available it is refused."""
-    if body.method == "message":
-        raise ValidationFailed.field(
-            "method", "not_allowed", "Messaging is not available yet; ask for a contact field."
-        )
+    response: Response,
+) -> ContactRequestRead | ConversationOpened:
+    """CRQ-1: one method. `message` opens (201) or reuses (200) the pair's conversation, a
+    new one counted against the monthly conversation quota; the others ask for consent."""
     if (replay := await idempotency.replay(db, user.id)) is not None:
         return replay  # type: ignore[return-value]
+    if body.method == "message":
+        opened = await contacts_service.message_from_profile(
+            db, request.app.state.runtime, requester=user, recipient_id=profile_id, note=body.note
+        )
+        response.status_code = status.HTTP_201_CREATED if opened.created else status.HTTP_200_OK
+        await idempotency.remember(db, user.id, opened, status_code=response.status_code)
+        return opened
     created = await contacts_service.request_contact(
         db,
         request.app.state.runtime,

@@ -23,6 +23,14 @@ class ProfileContactRequest(RequestModel):
     note: Note | None = None
 
 
+class ConversationOpened(ResponseModel):
+    """CRQ-1 `message`: where to continue; `created` is false for the pair's existing chat."""
+
+    method: Literal["message"] = "message"
+    conversation_id: uuid.UUID
+    created: bool
+
+
 class ContactRequestIn(RequestModel):
     """MSG-10: fields asked for (and offered in return)."""
 

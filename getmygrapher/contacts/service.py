@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +25,7 @@ from getmygrapher.contacts.models import ConsentStatus, ContactEvent, ContactGra
 from getmygrapher.contacts.schemas import (
     ContactEventRead,
     ContactRequestRead,
+    ConversationOpened,
     SharedContact,
 )
 from getmygrapher.core.errors import ValidationFailed
@@ -53,17 +55,18 @@ async def _event(
     fields: Sequence[str],
 ) -> None:
     low, high = _pair(a, b)
-    session.add(
-        ContactEvent(
-            request_id=request.id if request else None,
-            user_low=low,
-            user_high=high,
-            actor_id=actor_id,
-            action=action,
-            fields=list(fields),
-        )
+    event = ContactEvent(
+        request_id=request.id if request else None,
+        user_low=low,
+        user_high=high,
+        actor_id=actor_id,
+        action=action,
+        fields=list(fields),
     )
+    session.add(event)
     await session.flush()
+    for listener in LISTENERS:
+        await listener(session, event)
 
 
 def _read(request: ContactRequest, shared: SharedContact | None = None) -> ContactRequestRead:
@@ -282,8 +285,9 @@ async def revoke(
 
 
 async def revoke_between(session: AsyncSession, a: uuid.UUID, b: uuid.UUID) -> None:
-    """GEN-15: a block revokes every grant between the two, both ways."""
-    await session.execute(
+    """GEN-15: a block revokes every grant between the two, both ways (recorded only when
+    there was something to revoke)."""
+    result = await session.execute(
         update(ContactGrant)
         .where(
             or_(
@@ -294,7 +298,8 @@ async def revoke_between(session: AsyncSession, a: uuid.UUID, b: uuid.UUID) -> N
         )
         .values(revoked_at=func.now())
     )
-    await _event(session, None, a=a, b=b, actor_id=None, action="revoked", fields=list(FIELDS))
+    if getattr(result, "rowcount", 0):
+        await _event(session, None, a=a, b=b, actor_id=None, action="revoked", fields=list(FIELDS))
 
 
 async def granted_fields(
@@ -474,3 +479,84 @@ async def export_user(session: AsyncSession, *, user_id: uuid.UUID) -> dict[str,
             for g in grants
         ],
     }
+
+
+@dataclass(frozen=True)
+class Consent:
+    """Where sharing stands between a viewer and someone else (MSG-19)."""
+
+    pending: ContactRequest | None
+    fields_i_see: frozenset[str]
+
+
+async def consent_with(
+    session: AsyncSession, *, viewer_id: uuid.UUID, others: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Consent]:
+    """For many people at once, in two queries: the pending request between the viewer and
+    each, and what each currently lets the viewer see."""
+    if not others:
+        return {}
+    pending = await session.scalars(
+        select(ContactRequest).where(
+            ContactRequest.status == ConsentStatus.PENDING,
+            ContactRequest.expires_at > func.now(),
+            or_(
+                (ContactRequest.requester_id == viewer_id)
+                & ContactRequest.recipient_id.in_(others),
+                (ContactRequest.recipient_id == viewer_id)
+                & ContactRequest.requester_id.in_(others),
+            ),
+        )
+    )
+    by_other = {
+        (r.recipient_id if r.requester_id == viewer_id else r.requester_id): r for r in pending
+    }
+    grants = await session.execute(
+        select(ContactGrant.owner_id, ContactGrant.field).where(
+            ContactGrant.grantee_id == viewer_id,
+            ContactGrant.owner_id.in_(others),
+            ContactGrant.revoked_at.is_(None),
+        )
+    )
+    fields: dict[uuid.UUID, set[str]] = {}
+    for owner_id, field in grants:
+        fields.setdefault(owner_id, set()).add(field)
+    return {
+        other: Consent(by_other.get(other), frozenset(fields.get(other, set()))) for other in others
+    }
+
+
+# Other areas hear of every step of a request (MSG-10: each appears in the conversation).
+ConsentListener = Callable[[AsyncSession, ContactEvent], Awaitable[None]]
+LISTENERS: list[ConsentListener] = []
+
+
+def on_consent_event(listener: ConsentListener) -> None:
+    LISTENERS.append(listener)
+
+
+# CRQ-1 `message`: messaging opens the conversation; it registers how at start-up.
+ConversationOpener = Callable[
+    [AsyncSession, Runtime, Principal, uuid.UUID, str | None], Awaitable[tuple[uuid.UUID, bool]]
+]
+OPENERS: list[ConversationOpener] = []
+
+
+def register_conversation_opener(opener: ConversationOpener) -> None:
+    OPENERS[:] = [opener]
+
+
+async def message_from_profile(
+    session: AsyncSession,
+    runtime: Runtime,
+    *,
+    requester: Principal,
+    recipient_id: uuid.UUID,
+    note: str | None,
+) -> ConversationOpened:
+    """The pair's conversation, opened or reused; the note, if any, is its next message."""
+    if requester.id == recipient_id:
+        raise ValidationFailed.field("profile_id", "not_allowed", "Not with yourself.")
+    await profiles_service.access_profile(session, viewer=requester, profile_id=recipient_id)
+    conversation_id, created = await OPENERS[0](session, runtime, requester, recipient_id, note)
+    return ConversationOpened(conversation_id=conversation_id, created=created)

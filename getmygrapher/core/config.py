@@ -85,6 +85,17 @@ class Settings(BaseSettings):
     run_worker: bool = True
     worker_concurrency: int = Field(default=4, ge=1, le=64)
 
+    # Realtime: LISTEN/NOTIFY on the database unless REALTIME_BROKER=redis://…
+    realtime_broker: str | None = None
+    realtime_queue_size: int = Field(default=1000, ge=10, le=100_000)
+    realtime_heartbeat_seconds: float = Field(default=30, gt=0, le=300)
+    realtime_idle_seconds: float = Field(default=90, gt=0, le=900)
+    realtime_max_connection_hours: float = Field(default=12, gt=0, le=168)
+    realtime_retention_days: int = Field(default=7, ge=7, le=90)
+
+    # Messages (MSG-17): words and patterns (regular expressions) that refuse a message
+    message_blocklist: list[str] = Field(default_factory=list)
+
     # File storage: local files under DATA_DIR/media unless STORAGE_URL=s3://bucket[/prefix]
     storage_url: str | None = None
     s3_endpoint_url: str | None = None
@@ -92,7 +103,7 @@ class Settings(BaseSettings):
     s3_access_key_id: str | None = None
     s3_secret_access_key: SecretStr | None = None
     s3_public_base_url: str | None = None
-    max_upload_bytes: int = Field(default=12 * 1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=21 * 1024 * 1024, ge=1024)
 
     # Razorpay: billing answers 503 billing_not_configured until the key id and secret are set
     razorpay_key_id: str | None = None

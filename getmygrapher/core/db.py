@@ -82,8 +82,11 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     )
 
 
-def create_sessionmaker(bind: Any) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(bind=bind, expire_on_commit=False, autoflush=True)
+def create_sessionmaker(
+    bind: Any, *, info: dict[str, Any] | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """`info` is copied into every session (the realtime broker travels that way)."""
+    return async_sessionmaker(bind=bind, expire_on_commit=False, autoflush=True, info=info)
 
 
 # Side effects registered during a transaction run only once it has committed.

@@ -18,7 +18,10 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", operation_id="readyz", responses={503: {"description": "Not ready"}})
 async def readyz(request: Request) -> JSONResponse:
-    """Ready to serve: the database answers."""
+    """Ready to serve: the database answers and realtime follows the broker."""
+    hub = getattr(request.app.state, "hub", None)
+    if hub is not None and hub.behind:
+        return JSONResponse({"status": "unavailable", "realtime": "down"}, status_code=503)
     try:
         async with request.app.state.runtime.sessionmaker() as session:
             await session.execute(text("SELECT 1"))

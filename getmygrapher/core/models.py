@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, Integer, SmallInteger, String, Text
+from sqlalchemy import BigInteger, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -59,3 +59,25 @@ class AuditEntry(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
     at: Mapped[datetime] = now_column()
+
+
+class RealtimeCursor(Base):
+    """The last sequence number given to each user's events (DESIGN.md §5)."""
+
+    __tablename__ = "realtime_cursors"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class RealtimeEventRow(Base):
+    """A user's events, kept for resuming clients (MSG-8: at least 7 days)."""
+
+    __tablename__ = "realtime_events"
+    __table_args__ = (Index("ix_realtime_events_created_at", "created_at"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    type: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = now_column()

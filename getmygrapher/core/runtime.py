@@ -12,6 +12,7 @@ from getmygrapher.core.captcha import Captcha
 from getmygrapher.core.config import Settings
 from getmygrapher.core.mail import Mailer
 from getmygrapher.core.ratelimit import RateLimiter
+from getmygrapher.core.realtime import Broker
 from getmygrapher.core.sms import SmsSender
 from getmygrapher.core.storage import Storage
 
@@ -26,6 +27,8 @@ class Runtime:
     rate_limiter: RateLimiter
     http: httpx.AsyncClient
     storage: Storage
+    # Wakes the processes holding websockets (core/realtime.py).
+    broker: Broker
     # Domain-owned clients (Google keys, Razorpay) keyed by name, built lazily by their domain.
     clients: dict[str, Any] = field(default_factory=dict)
     # Pools this runtime opened and must close.
@@ -33,5 +36,6 @@ class Runtime:
 
     async def aclose(self) -> None:
         await self.http.aclose()
+        await self.broker.aclose()
         for engine in self.engines:
             await engine.dispose()

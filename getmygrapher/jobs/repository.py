@@ -190,6 +190,14 @@ class JobRepository:
         )
         return (await self.session.scalars(stmt)).all()
 
+    async def hired_ids(self, job_id: uuid.UUID) -> list[uuid.UUID]:
+        rows = await self.session.scalars(
+            select(Application.applicant_id).where(
+                Application.job_id == job_id, Application.status == ApplicationStatus.HIRED
+            )
+        )
+        return list(rows.all())
+
     async def counts(self, job_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, int]]:
         if not job_ids:
             return {}

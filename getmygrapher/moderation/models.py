@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -47,5 +47,23 @@ class Report(Base):
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
     status: Mapped[ReportStatus] = mapped_column(
         db_enum(ReportStatus, "report_status"), server_default=ReportStatus.PENDING.value
+    )
+    created_at: Mapped[datetime] = now_column()
+
+
+class Block(Base):
+    """GEN-15: a block works both ways; who blocked whom is kept for unblocking and lists."""
+
+    __tablename__ = "blocks"
+    __table_args__ = (
+        Index("ix_blocks_blocked_id", "blocked_id"),
+        CheckConstraint("blocker_id <> blocked_id", name="not_self"),
+    )
+
+    blocker_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    blocked_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     created_at: Mapped[datetime] = now_column()

@@ -1,16 +1,17 @@
-"""Reports (PV-2, ADM-3): filed here; the moderators' queue and actions join later."""
+"""Reports (PV-2, ADM-3) and blocks (GEN-15); the moderators' queue and actions join later."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from getmygrapher.moderation.errors import ReportAlreadyOpen
-from getmygrapher.moderation.models import Report, ReportStatus
+from getmygrapher.moderation.models import Block, Report, ReportStatus
 
 
 async def file_report(
@@ -53,3 +54,66 @@ async def open_reporters(session: AsyncSession, *, target_type: str, target_id: 
         )
     )
     return int(count or 0)
+
+
+# Blocks (GEN-15, MSG-17) ------------------------------------------------------------------
+
+# Other areas react to a new block (contact grants revoked, conversations marked).
+BlockListener = Callable[[AsyncSession, uuid.UUID, uuid.UUID], Awaitable[None]]
+BLOCK_LISTENERS: list[BlockListener] = []
+
+
+def on_block(listener: BlockListener) -> None:
+    BLOCK_LISTENERS.append(listener)
+
+
+async def block(session: AsyncSession, *, blocker_id: uuid.UUID, blocked_id: uuid.UUID) -> bool:
+    """Idempotent; True when the block is new. Grants between the two end at once."""
+    created = await session.scalar(
+        pg_insert(Block)
+        .values(blocker_id=blocker_id, blocked_id=blocked_id)
+        .on_conflict_do_nothing()
+        .returning(Block.blocker_id)
+    )
+    if created is not None:
+        for listener in BLOCK_LISTENERS:
+            await listener(session, blocker_id, blocked_id)
+    return created is not None
+
+
+async def unblock(session: AsyncSession, *, blocker_id: uuid.UUID, blocked_id: uuid.UUID) -> None:
+    await session.execute(
+        delete(Block).where(Block.blocker_id == blocker_id, Block.blocked_id == blocked_id)
+    )
+
+
+async def blocked_by(session: AsyncSession, *, blocker_id: uuid.UUID) -> list[Block]:
+    rows = await session.scalars(
+        select(Block).where(Block.blocker_id == blocker_id).order_by(Block.created_at.desc())
+    )
+    return list(rows)
+
+
+async def is_blocked(session: AsyncSession, a: uuid.UUID, b: uuid.UUID) -> bool:
+    """Either way round."""
+    found = await session.scalar(
+        select(func.count())
+        .select_from(Block)
+        .where(
+            or_(
+                (Block.blocker_id == a) & (Block.blocked_id == b),
+                (Block.blocker_id == b) & (Block.blocked_id == a),
+            )
+        )
+    )
+    return bool(found)
+
+
+async def blocked_ids(session: AsyncSession, user_id: uuid.UUID) -> set[uuid.UUID]:
+    """Everyone this user blocked or was blocked by."""
+    rows = await session.execute(
+        select(Block.blocked_id)
+        .where(Block.blocker_id == user_id)
+        .union(select(Block.blocker_id).where(Block.blocked_id == user_id))
+    )
+    return {row[0] for row in rows}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from getmygrapher.core.schemas import ResponseModel
+from getmygrapher.core.schemas import RequestModel, ResponseModel
 
 
 class NotificationRead(ResponseModel):
@@ -27,3 +27,15 @@ class NotificationsPage(ResponseModel):
 
 class Marked(ResponseModel):
     marked: int
+
+
+class ChatSettings(ResponseModel):
+    read_receipts: bool
+    typing_indicators: bool
+    presence_visible: bool
+
+
+class ChatSettingsIn(RequestModel):
+    read_receipts: bool | None = None
+    typing_indicators: bool | None = None
+    presence_visible: bool | None = None

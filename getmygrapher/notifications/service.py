@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -164,3 +166,43 @@ async def erase_user(session: AsyncSession, *, user_id: uuid.UUID) -> None:
     await session.execute(
         delete(NotificationPreferences).where(NotificationPreferences.user_id == user_id)
     )
+
+
+@dataclass(frozen=True)
+class ChatPreferences:
+    """MSG-5, MSG-7, MSG-9: what a person shares about their reading, typing and presence."""
+
+    read_receipts: bool = True
+    typing_indicators: bool = True
+    presence_visible: bool = True
+
+
+async def chat_preferences(
+    session: AsyncSession, user_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, ChatPreferences]:
+    found = {user_id: ChatPreferences() for user_id in user_ids}
+    if not user_ids:
+        return found
+    rows = await session.scalars(
+        select(NotificationPreferences).where(NotificationPreferences.user_id.in_(user_ids))
+    )
+    for row in rows:
+        found[row.user_id] = ChatPreferences(
+            read_receipts=row.read_receipts,
+            typing_indicators=row.typing_indicators,
+            presence_visible=row.presence_visible,
+        )
+    return found
+
+
+async def update_chat_preferences(
+    session: AsyncSession, *, user_id: uuid.UUID, changes: dict[str, bool]
+) -> ChatPreferences:
+    await create_defaults(session, user_id=user_id)
+    if changes:
+        await session.execute(
+            update(NotificationPreferences)
+            .where(NotificationPreferences.user_id == user_id)
+            .values(**changes)
+        )
+    return (await chat_preferences(session, [user_id]))[user_id]

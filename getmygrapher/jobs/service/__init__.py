@@ -9,6 +9,7 @@ from getmygrapher.jobs.service.applying import (
     update_application,
     withdraw,
 )
+from getmygrapher.jobs.service.common import job_facts
 from getmygrapher.jobs.service.dashboard import my_jobs
 from getmygrapher.jobs.service.finding import (
     discover,
@@ -53,6 +54,7 @@ __all__ = [
     "finish_due",
     "get_application",
     "get_job",
+    "job_facts",
     "list_job_applications",
     "moderate_job",
     "my_applications",

@@ -38,7 +38,14 @@ from getmygrapher.jobs.schemas import (
     ApplyIn,
     StatusChange,
 )
-from getmygrapher.jobs.service.common import NOT_FOUND, budget, is_open, reject_open, set_status
+from getmygrapher.jobs.service.common import (
+    NOT_FOUND,
+    budget,
+    is_open,
+    reject_open,
+    set_status,
+    tell_in_chat,
+)
 from getmygrapher.notifications import service as notifications_service
 from getmygrapher.profiles import service as profiles_service
 
@@ -63,7 +70,7 @@ STATUS_WORDS = {
     "under_review": "is being reviewed",
     "shortlisted": "was shortlisted",
     "rejected": "was not selected",
-    "hired": "was hired",
+    "hired": "was accepted (hired)",
     "withdrawn": "was withdrawn",
 }
 
@@ -148,6 +155,14 @@ async def apply_to_job(
         body=data.message[:200],
         target_type="application",
         target_id=application.id,
+    )
+    await tell_in_chat(
+        session,
+        job,
+        applicant.id,
+        f"Applied for “{job.title}”.",
+        "application_sent",
+        application.id,
     )
     return _read(application, for_owner=False, job=job)
 
@@ -279,6 +294,14 @@ async def change_status(
         target_type="application",
         target_id=application.id,
     )
+    await tell_in_chat(
+        session,
+        job,
+        application.applicant_id,
+        f"The application for “{job.title}” {STATUS_WORDS[target.value]}.",
+        "hired" if target is ApplicationStatus.HIRED else "status_changed",
+        application.id,
+    )
     summaries = await _summaries(session, [application], job)
     return _read(
         application, for_owner=True, applicant=summaries[application.applicant_id], job=job
@@ -320,6 +343,14 @@ async def withdraw(
         body="",
         target_type="application",
         target_id=application.id,
+    )
+    await tell_in_chat(
+        session,
+        job,
+        application.applicant_id,
+        f"The application for “{job.title}” was withdrawn.",
+        "withdrawn",
+        application.id,
     )
     return _read(application, for_owner=owner, job=job)
 

@@ -21,6 +21,7 @@ from getmygrapher.jobs.models import (
 )
 from getmygrapher.jobs.repository import JobRepository
 from getmygrapher.jobs.schemas import ApplicationCounts, Budget, ClientSummary, JobCard, JobRead
+from getmygrapher.messaging import service as messaging_service
 from getmygrapher.notifications import service as notifications_service
 
 NOT_FOUND = "This job does not exist or is not visible to you."
@@ -200,3 +201,38 @@ async def set_status(
         application.system_reason = system_reason
     application.version += 1
     await session.flush()
+
+
+async def job_facts(session: AsyncSession, job_id: uuid.UUID) -> messaging_service.JobFacts | None:
+    """For messaging (job inquiries, teams), which does not read jobs itself."""
+    repo = JobRepository(session)
+    job = await repo.get(job_id)
+    if job is None:
+        return None
+    return messaging_service.JobFacts(
+        id=job.id,
+        client_id=job.client_id,
+        title=job.title,
+        active=is_open(job),
+        hired_ids=frozenset(await repo.hired_ids(job.id)),
+    )
+
+
+async def tell_in_chat(
+    session: AsyncSession,
+    job: Job,
+    applicant_id: uuid.UUID,
+    text: str,
+    event: str,
+    application_id: uuid.UUID,
+) -> None:
+    """MSG-18: what happens to an application appears in the two people's conversation,
+    opened if needed without using either side's quota (JOB-13)."""
+    await messaging_service.post_between(
+        session,
+        applicant_id,
+        job.client_id,
+        text=text,
+        job_id=job.id,
+        data={"event": event, "application_id": str(application_id), "job_id": str(job.id)},
+    )
