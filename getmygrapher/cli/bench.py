@@ -123,8 +123,9 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def api_server(database_url: str, secret_key: str) -> Iterator[tuple[str, int]]:
-    """The real API in its own process (no worker), on 127.0.0.1 only: its URL and pid."""
+def api_server(database_url: str, secret_key: str, log: Path) -> Iterator[tuple[str, int]]:
+    """The real API in its own process (no worker), on 127.0.0.1 only: its URL and pid; what
+    it logs (warnings and errors) goes to `log`."""
     port = _free_port()
     env = os.environ | {
         "DATABASE_URL": database_url,
@@ -135,12 +136,14 @@ def api_server(database_url: str, secret_key: str) -> Iterator[tuple[str, int]]:
         "PORT": str(port),
         "WRITES_PER_MINUTE": "100000",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "getmygrapher.cli", "serve", "--no-worker"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "getmygrapher.cli", "serve", "--no-worker"],
+            env=env,
+            stdout=output,
+            stderr=output,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -413,7 +416,10 @@ async def measure(
         if chat is not None:
             from getmygrapher.cli import bench_messaging
 
-            with api_server(url, settings.secret_key.get_secret_value()) as (base, pid):
+            with api_server(url, settings.secret_key.get_secret_value(), _log(options)) as (
+                base,
+                pid,
+            ):
                 found, extra = await bench_messaging.measure(
                     engine, settings, base, pid, chat, console
                 )
@@ -462,7 +468,7 @@ async def _discovery(
     centre = (places.KOCHI.lat, places.KOCHI.lng)
     headers = {"Authorization": f"Bearer {token}"}
     assert settings.secret_key is not None  # noqa: S101 - set by run()
-    with api_server(url, settings.secret_key.get_secret_value()) as (base, _):
+    with api_server(url, settings.secret_key.get_secret_value(), _log(options)) as (base, _):
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
             work = Workload(options.seed, loaded.professionals)
             for name, make in _http_scenarios(work).items():
@@ -608,6 +614,10 @@ def run(
     with migrate.scratch_database(base_url, "getmygrapher_bench") as url:
         migrate.upgrade(url)
         return asyncio.run(measure(settings, url, options, console, chat))
+
+
+def _log(options: Options) -> Path:
+    return options.output.with_name("api-server.log")
 
 
 def _secret(value: str) -> Any:

@@ -11,6 +11,7 @@ import json
 import random
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -149,7 +150,7 @@ class Sockets:
         self.open: list[ClientConnection] = []
         self.readers: list[asyncio.Task[None]] = []
         self.waiting: dict[str, asyncio.Future[float]] = {}
-        self.refused = 0
+        self.refused: Counter[str] = Counter()  # why, by exception
 
     async def connect(self, tokens: list[str]) -> float:
         """Open one socket per token, OPEN_BATCH at a time; returns sockets per second."""
@@ -162,7 +163,7 @@ class Sockets:
                     self.open.append(socket)
                     self.readers.append(asyncio.create_task(self._read(socket)))
                 else:
-                    self.refused += 1
+                    self.refused[type(socket).__name__] += 1
             if time.perf_counter() - started > 4 * SCENARIO_SECONDS:
                 break
         return len(self.open) / max(time.perf_counter() - started, 1e-9)
@@ -328,7 +329,8 @@ async def measure(
             )
             idle = {
                 "opened": opened,
-                "refused": sockets.refused,
+                "refused": sum(sockets.refused.values()),
+                "refused_because": dict(sockets.refused),
                 "open_after_hold": sockets.still_open,
                 "hold_seconds": options.hold_seconds,
                 "opened_per_second": round(rate, 1),

@@ -258,6 +258,8 @@ class Connection:
     connected_at: float = field(default_factory=time.monotonic)
     queue: asyncio.Queue[str | None] = field(init=False)
     closing: tuple[int, str] | None = None
+    # Until "ready" is queued nothing else is: no ping, no ephemeral frame, no event.
+    ready: bool = False
     state: dict[str, Any] = field(default_factory=dict)  # for domain handlers
 
     def __post_init__(self) -> None:
@@ -311,7 +313,7 @@ class Hub:
         self.handlers: dict[str, Handler] = {"pong": _nothing}
         self.on_connect: list[Hook] = []
         self.on_disconnect: list[Hook] = []
-        self.on_frame: list[Hook] = []  # any frame a client sends: a sign of activity
+        self.on_frame: list[Hook] = []  # any frame but a pong: a sign of activity
         self.on_tick: list[Callable[[Hub], Awaitable[None]]] = []  # every heartbeat
         self._wanted: dict[Connection, int] = {}
         self._fetch = asyncio.Event()
@@ -386,6 +388,9 @@ class Hub:
                 }
             )
         )
+        connection.ready = True
+        if connection in self._wanted:  # woken while its position was being read
+            self._fetch.set()
         for hook in self.on_connect:
             await _quietly(hook(self, connection))
         return connection
@@ -401,9 +406,11 @@ class Hub:
             await _quietly(hook(self, connection))
 
     async def handle(self, connection: Connection, frame: dict[str, Any]) -> None:
-        for hook in self.on_frame:
-            await _quietly(hook(self, connection))
-        handler = self.handlers.get(str(frame.get("type")))
+        kind = str(frame.get("type"))
+        if kind != "pong":  # the client's software answering, not the person being active
+            for hook in self.on_frame:
+                await _quietly(hook(self, connection))
+        handler = self.handlers.get(kind)
         if handler is None:
             connection.push(json.dumps({"type": "error", "code": "unknown_frame"}))
             return
@@ -418,7 +425,8 @@ class Hub:
         frame = json.dumps(event, separators=(",", ":"))
         for user_id in user_ids:
             for connection in self.connections.get(user_id, ()):
-                connection.push(frame)
+                if connection.ready:
+                    connection.push(frame)
 
     # Loops
 
@@ -475,7 +483,7 @@ class Hub:
             self._fetch.clear()
             wanted, self._wanted = self._wanted, {}
             try:
-                await self._fetch_for(list(wanted))
+                await self._fetch_for(wanted)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -485,10 +493,13 @@ class Hub:
                 await asyncio.sleep(0.5)
                 self._fetch.set()
 
-    async def _fetch_for(self, connections: list[Connection]) -> None:
+    async def _fetch_for(self, wanted: dict[Connection, int]) -> None:
+        connections = list(wanted)
         after: dict[uuid.UUID, int] = {}
         for connection in connections:
-            if connection.closing is None:
+            if not connection.ready:  # fetched once `connect` has placed it
+                self._wanted[connection] = max(wanted[connection], self._wanted.get(connection, 0))
+            elif connection.closing is None:
                 after[connection.user_id] = min(
                     connection.sent_seq, after.get(connection.user_id, connection.sent_seq)
                 )
@@ -512,7 +523,7 @@ class Hub:
                 default=str,
             )
             for connection in self.connections.get(row.user_id, ()):
-                if row.seq > connection.sent_seq:
+                if connection.ready and row.seq > connection.sent_seq:
                     connection.push(frame)
                     connection.sent_seq = row.seq
         if len(rows) >= FETCH_BATCH:  # more to come: go round again
@@ -525,7 +536,8 @@ class Hub:
             await asyncio.sleep(self.heartbeat_seconds)
             for connections in list(self.connections.values()):
                 for connection in list(connections):
-                    connection.push(frame)
+                    if connection.ready:
+                        connection.push(frame)
             for tick in self.on_tick:
                 await _quietly(tick(self))
 

@@ -60,6 +60,13 @@ async def test_applications_closing_without_a_hire_expire_the_job(
     assert await _status(api, pro, application) == ("rejected", "job_expired")
     notes = (await api.get("/v1/notifications", headers=pro.headers)).json()["items"]
     assert notes[0]["body"] == "Applications closed without a hire."
+    [chat] = (await api.get("/v1/conversations", headers=pro.headers)).json()["items"]
+    said = (await api.get(f"/v1/conversations/{chat['id']}/messages", headers=pro.headers)).json()[
+        "items"
+    ]
+    assert said[0]["kind"] == "system"
+    assert said[0]["text"] == f"{job['title']}: Applications closed without a hire."
+    assert said[0]["data"]["event"] == "job_expired"
     copy = await api.post(f"/v1/jobs/{job['id']}/duplicate", headers=client.headers)
     assert copy.status_code == 201  # an expired job may be duplicated
     reopen = await api.post(f"/v1/jobs/{job['id']}/reopen", headers=client.headers)

@@ -167,6 +167,11 @@ async def reject_open(
     """When the system closes, expires or completes a job, open applications are rejected
     with a reason the applicant sees, and each applicant is told (JOB-5)."""
     rows = await JobRepository(session).open_applications(job.id, exclude=exclude)
+    sentence = {
+        "position_filled": "All positions were filled.",
+        "job_expired": "Applications closed without a hire.",
+        "job_closed": "The job was closed.",
+    }.get(reason, "The job changed.")
     for application in rows:
         await set_status(session, application, ApplicationStatus.REJECTED, system_reason=reason)
         await notifications_service.notify(
@@ -174,13 +179,17 @@ async def reject_open(
             user_id=application.applicant_id,
             type_="application_status",
             title=f"Update on {job.title}",
-            body={
-                "position_filled": "All positions were filled.",
-                "job_expired": "Applications closed without a hire.",
-                "job_closed": "The job was closed.",
-            }.get(reason, "The job changed."),
+            body=sentence,
             target_type="application",
             target_id=application.id,
+        )
+        await tell_in_chat(
+            session,
+            job,
+            application.applicant_id,
+            f"{job.title}: {sentence}",
+            reason,
+            application.id,
         )
     return len(rows)
 
