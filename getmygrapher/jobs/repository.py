@@ -137,20 +137,29 @@ class JobRepository:
         )
         return {job_id: int(count) for job_id, count in rows}
 
-    async def correct_words(self, words: Sequence[str]) -> dict[str, str]:
-        """For each word no published job uses, the nearest one some job does (pg_trgm)."""
+    async def correct_words(self, words: Sequence[str]) -> tuple[set[str], dict[str, str]]:
+        """The words some published job uses, and for each other word the nearest one some
+        job does (pg_trgm), when there is one."""
         if not words:
-            return {}
+            return set(), {}
         rows = await self.session.execute(
             text(
-                "SELECT w.word, (SELECT t.term FROM search_terms t WHERE t.term % w.word "
-                "ORDER BY t.term <-> w.word, t.term LIMIT 1) AS best "
-                "FROM unnest(CAST(:words AS text[])) AS w(word) "
-                "WHERE NOT EXISTS (SELECT 1 FROM search_terms t WHERE t.term = w.word)"
+                "SELECT w.word, k.known, CASE WHEN NOT k.known THEN (SELECT t.term "
+                "FROM search_terms t WHERE t.term % w.word "
+                "ORDER BY t.term <-> w.word, t.term LIMIT 1) END AS best "
+                "FROM unnest(CAST(:words AS text[])) AS w(word) CROSS JOIN LATERAL "
+                "(SELECT EXISTS (SELECT 1 FROM search_terms t WHERE t.term = w.word) AS known) k"
             ),
             {"words": list(words)},
         )
-        return {row.word: row.best for row in rows if row.best is not None}
+        known: set[str] = set()
+        fixes: dict[str, str] = {}
+        for row in rows:
+            if row.known:
+                known.add(row.word)
+            elif row.best is not None:
+                fixes[row.word] = row.best
+        return known, fixes
 
     # Applications ------------------------------------------------------------------------
 

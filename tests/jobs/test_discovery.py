@@ -680,3 +680,28 @@ async def test_a_misspelt_word_is_searched_as_the_nearest_known_word(
     assert exact["searched_for"] is None
     assert nonsense["items"] == []
     assert nonsense["searched_for"] is None
+
+
+async def test_a_word_is_no_longer_corrected_once_a_job_uses_it(
+    api: AsyncClient, session: AsyncSession, client: Person, seeker: Person
+) -> None:
+    lat, lng = KOCHI
+    await insert_jobs(session, [job_row(client.id, lat, lng, title="Concert photographer")])
+
+    async def search(q: str) -> dict[str, Any]:
+        response = await api.get("/v1/jobs", params={"q": q}, headers=seeker.headers)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    before = await search("concrt")
+    known = await search("concert")
+    again = await search("concert")  # a known word: answered without asking for spellings
+    await insert_jobs(session, [job_row(client.id, lat, lng, title="Concrt studio opening")])
+    after = await search("concrt")
+
+    assert before["searched_for"] == "concert"
+    assert [item["title"] for item in before["items"]] == ["Concert photographer"]
+    assert known["searched_for"] is again["searched_for"] is None
+    assert known["items"] == again["items"]
+    assert after["searched_for"] is None  # the correction was never remembered
+    assert [item["title"] for item in after["items"]] == ["Concrt studio opening"]

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from cachetools import TTLCache
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from getmygrapher.billing import service as billing_service
@@ -144,11 +145,22 @@ async def discover(
 _WORD = re.compile(r"[^\W\d_]{3,40}")
 
 
+# Words recently seen in some published job: people search for the same few words, so most
+# searches need no spelling query. Only known words are kept (a correction could go stale
+# the moment a job uses the word), and a word no job uses any more leaves within a minute.
+_KNOWN_WORDS: TTLCache[str, bool] = TTLCache(maxsize=20_000, ttl=60)
+
+
 async def _spelled(session: AsyncSession, q: str) -> str:
     """JOB-9 tolerates typos: each word no published job contains becomes the closest word
     one does (by trigrams), so the text index still answers."""
     words = sorted({match.group().lower() for match in _WORD.finditer(q)})
-    fixes = await JobRepository(session).correct_words(words)
+    unknown = [word for word in words if word not in _KNOWN_WORDS]
+    if not unknown:
+        return q
+    known, fixes = await JobRepository(session).correct_words(unknown)
+    for word in known:
+        _KNOWN_WORDS[word] = True
     if not fixes:
         return q
     return _WORD.sub(lambda match: fixes.get(match.group().lower(), match.group()), q)

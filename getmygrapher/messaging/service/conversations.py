@@ -86,6 +86,22 @@ async def open_direct(
     return conversation, True
 
 
+async def _open_counted(
+    session: AsyncSession,
+    initiator: uuid.UUID,
+    other: uuid.UUID,
+    *,
+    job_id: uuid.UUID | None = None,
+) -> tuple[Conversation, bool]:
+    """What a person starts: only with someone reachable, and a new conversation uses one
+    unit of the initiator's monthly `messaging_limit` in the same transaction (MSG-1)."""
+    await _reachable(session, initiator, other)
+    conversation, created = await open_direct(session, initiator, other, job_id=job_id)
+    if created:
+        await billing_service.consume(session, user_id=initiator, feature="messaging_limit")
+    return conversation, created
+
+
 async def start_direct(
     session: AsyncSession, runtime: Runtime, *, initiator: Principal, data: ConversationCreate
 ) -> Started:
@@ -95,12 +111,9 @@ async def start_direct(
     other = data.participant_id
     if other == initiator.id:
         raise ValidationFailed.field("participant_id", "not_allowed", "Not with yourself.")
-    await _reachable(session, initiator.id, other)
     if data.job_id is not None and await job_facts(session, data.job_id) is None:
         raise ValidationFailed.field("job_id", "not_allowed", "No such job.")
-    conversation, created = await open_direct(session, initiator.id, other, job_id=data.job_id)
-    if created:
-        await billing_service.consume(session, user_id=initiator.id, feature="messaging_limit")
+    conversation, created = await _open_counted(session, initiator.id, other, job_id=data.job_id)
     message = await send(
         session, runtime, sender=initiator, conversation_id=conversation.id, data=data.message
     )
@@ -120,10 +133,7 @@ async def open_from_profile(
 ) -> tuple[uuid.UUID, bool]:
     """CRQ-1 `message`: the pair's conversation, a new one counted like any started one
     (MSG-1); the request's note, when there is one, becomes its next message."""
-    await _reachable(session, initiator.id, other)
-    conversation, created = await open_direct(session, initiator.id, other)
-    if created:
-        await billing_service.consume(session, user_id=initiator.id, feature="messaging_limit")
+    conversation, created = await _open_counted(session, initiator.id, other)
     if note:
         await send(
             session,
