@@ -213,10 +213,11 @@ async def _delivery(
     count: int,
     name: str,
     rng: random.Random,
+    target: float | None,
 ) -> Result:
     """The member sends to someone whose socket is open; measured from the moment the HTTP
     request leaves to the moment the frame arrives on the other person's socket."""
-    result = Result(name, "ws", target_p99_ms=DELIVERY_TARGET_P99_MS)
+    result = Result(name, "ws", target_p99_ms=target)
     headers = {"Authorization": f"Bearer {loaded.tokens[loaded.member]}"}
     loop = asyncio.get_running_loop()
     started = time.perf_counter()
@@ -307,6 +308,7 @@ async def measure(
                     options.sends,
                     f"send → delivery, {len(sockets.open):,} sockets",
                     rng,
+                    DELIVERY_TARGET_P99_MS,  # the target is set at 1,000 sockets
                 )
             )
             more = loaded.peers[live : options.idle_sockets]
@@ -325,6 +327,7 @@ async def measure(
                     max(10, options.sends // 3),
                     f"send → delivery, {held:,} sockets",
                     rng,
+                    None,  # for information: the target for 10,000 is holding them
                 )
             )
             idle = {

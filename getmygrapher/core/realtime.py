@@ -34,6 +34,7 @@ log = structlog.get_logger(__name__)
 
 CHANNEL = "gmg_realtime"
 NOTIFY_LIMIT = 7900  # PostgreSQL refuses NOTIFY payloads of 8,000 bytes or more
+HEARTBEAT_SLOTS = 10
 FETCH_BATCH = 2000
 
 
@@ -260,6 +261,7 @@ class Connection:
     closing: tuple[int, str] | None = None
     # Until "ready" is queued nothing else is: no ping, no ephemeral frame, no event.
     ready: bool = False
+    slot: int = 0  # which part of the heartbeat pings it
     state: dict[str, Any] = field(default_factory=dict)  # for domain handlers
 
     def __post_init__(self) -> None:
@@ -310,6 +312,7 @@ class Hub:
         self.queue_size = queue_size
         self.heartbeat_seconds = heartbeat_seconds
         self.connections: dict[uuid.UUID, set[Connection]] = {}
+        self._opened = 0
         self.handlers: dict[str, Handler] = {"pong": _nothing}
         self.on_connect: list[Hook] = []
         self.on_disconnect: list[Hook] = []
@@ -358,6 +361,8 @@ class Hub:
         """Register first, then read where the user's log stands, so nothing written in
         between is missed; replay from `last_seq`, or ask for a resync if that is gone."""
         connection = Connection(user_id, socket, sent_seq=0, queue_size=self.queue_size)
+        self._opened += 1
+        connection.slot = self._opened % HEARTBEAT_SLOTS
         self.connections.setdefault(user_id, set()).add(connection)
         async with self.sessionmaker() as session:
             row = (
@@ -531,15 +536,22 @@ class Hub:
                 self.want(connection, connection.sent_seq + 1)
 
     async def _heartbeat(self) -> None:
+        """Each socket is pinged once per heartbeat, in HEARTBEAT_SLOTS groups spread over it,
+        so ten thousand pings (and pongs) never arrive at once; the tick hooks run once per
+        heartbeat."""
         frame = json.dumps({"type": "ping"})
+        beat = 0
         while True:
-            await asyncio.sleep(self.heartbeat_seconds)
+            await asyncio.sleep(self.heartbeat_seconds / HEARTBEAT_SLOTS)
+            slot = beat % HEARTBEAT_SLOTS
             for connections in list(self.connections.values()):
                 for connection in list(connections):
-                    if connection.ready:
+                    if connection.ready and connection.slot == slot:
                         connection.push(frame)
-            for tick in self.on_tick:
-                await _quietly(tick(self))
+            beat += 1
+            if beat % HEARTBEAT_SLOTS == 0:
+                for tick in self.on_tick:
+                    await _quietly(tick(self))
 
 
 async def _nothing(hub: Hub, connection: Connection, frame: dict[str, Any]) -> None:

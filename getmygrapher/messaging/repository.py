@@ -590,8 +590,12 @@ class MessagingRepository:
         )
 
     async def presence_seen(self, user_ids: Sequence[uuid.UUID]) -> None:
+        # One array parameter, not thousands of bound values.
         await self.session.execute(
-            update(Presence).where(Presence.user_id.in_(user_ids)).values(last_seen_at=func.now())
+            text(
+                "UPDATE presence SET last_seen_at = now() WHERE user_id = ANY(CAST(:ids AS uuid[]))"
+            ),
+            {"ids": list(user_ids)},
         )
 
     async def presences(self, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Presence]:

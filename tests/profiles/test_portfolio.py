@@ -290,3 +290,42 @@ async def test_portfolio_fields_are_validated(
     assert wrong_category.status_code == long_title.status_code == control.status_code == 422
     assert too_many_tags.status_code == no_file.status_code == 422
     assert anonymous.status_code == 401
+
+
+async def test_after_pro_ends_others_see_the_first_five_and_pro_again_shows_all(
+    api: AsyncClient, session: AsyncSession, runtime: Runtime
+) -> None:
+    pro = await make_professional(session, runtime)
+    admin = await make_user(session, runtime, role=Role.ADMIN, totp=True)
+    visitor = await make_user(session, runtime)
+    await grant_by_admin(session, actor_id=admin.id, user_id=pro.id, months=1, reason="Test")
+    await session.commit()
+    ids = [(await upload(api, pro, jpeg(300, 300))).json()["id"] for _ in range(7)]  # type: ignore[attr-defined]
+
+    async def seen(person: Person) -> tuple[list[str], list[str]]:
+        listed = await api.get(f"/v1/profiles/{pro.id}/portfolio", headers=person.headers)
+        profile = await api.get(f"/v1/profiles/{pro.id}", headers=person.headers)
+        return (
+            [item["id"] for item in listed.json()["items"]],
+            [item["id"] for item in profile.json()["portfolio"]],
+        )
+
+    while_pro = await seen(visitor)
+    revoked = await api.post(
+        f"/v1/admin/users/{pro.id}/pro/revoke", json={"reason": "Test"}, headers=admin.headers
+    )
+    after_pro = await seen(visitor)
+    owner_view = await seen(pro)
+    # The owner chooses which five stay by hiding one of the first five.
+    await api.patch(f"{URL}/{ids[0]}", json={"is_visible": False}, headers=pro.headers)
+    chosen = await seen(visitor)
+    await grant_by_admin(session, actor_id=admin.id, user_id=pro.id, months=1, reason="Back")
+    await session.commit()
+    pro_again = await seen(visitor)
+
+    assert while_pro == (ids, ids)
+    assert revoked.json() == {"ended": 1}
+    assert after_pro == (ids[:5], ids[:5])
+    assert owner_view == (ids, ids)  # nothing is deleted or hidden from the owner
+    assert chosen == (ids[1:6], ids[1:6])
+    assert pro_again == (ids[1:], ids[1:])

@@ -28,6 +28,7 @@ MEMBERSHIP_FOR = 3.0  # seconds a socket trusts a membership check (one typing b
 AWAY_AFTER = dt.timedelta(minutes=5)
 ONLINE_WITHIN = dt.timedelta(minutes=3)  # a node refreshes its users every heartbeat
 ACTIVITY_EVERY = 60.0
+SEEN_BATCH = 1000
 
 
 async def _members_if_member(
@@ -135,9 +136,9 @@ async def on_tick(hub: Hub) -> None:
     """Every heartbeat: this node's users are still here (a crashed node's count goes
     stale, and then its users read as offline within minutes)."""
     users = list(hub.connections)
-    if users:
+    for start in range(0, len(users), SEEN_BATCH):  # short transactions, other work between
         async with transaction(hub.sessionmaker) as session:
-            await MessagingRepository(session).presence_seen(users)
+            await MessagingRepository(session).presence_seen(users[start : start + SEEN_BATCH])
 
 
 async def _announce(hub: Hub, session: AsyncSession, user_id: uuid.UUID, status: str) -> None:

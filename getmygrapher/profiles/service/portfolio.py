@@ -164,15 +164,30 @@ async def list_items(
 ) -> Page[PortfolioItemRead]:
     after = decode_cursor(cursor, arity=3, types=(int, int, uuid.UUID))
     key = (int(after[0]), int(after[1]), uuid.UUID(str(after[2]))) if after else None
-    rows = await ProfileRepository(session).portfolio(
-        owner_id, visible_only=not include_hidden, limit=limit + 1, after=key
+    repo = ProfileRepository(session)
+    rows = list(
+        await repo.portfolio(owner_id, visible_only=not include_hidden, limit=limit + 1, after=key)
     )
+    if not include_hidden:
+        shown = await shown_to_others(session, owner_id)
+        rows = [row for row in rows if row.id in shown]
     items = list(rows[:limit])
     next_cursor = None
     if len(rows) > limit and items:
         last = items[-1]
         next_cursor = encode_cursor((0 if last.is_featured else 1, last.position, last.id))
     return Page(items=await portfolio_reads(runtime, items), next_cursor=next_cursor)
+
+
+async def shown_to_others(session: AsyncSession, owner_id: uuid.UUID) -> set[uuid.UUID]:
+    """PAY-16: what others may see of a portfolio. Past the owner's plan limit (after Pro
+    ends) only the first visible items in the owner's order show; the owner keeps all, and
+    choosing which stay is reordering or hiding; Pro again shows everything again."""
+    cap = await billing_service.feature_value(session, user_id=owner_id, feature="portfolio_images")
+    rows = await ProfileRepository(session).portfolio(
+        owner_id, visible_only=True, limit=None if cap < 0 else cap
+    )
+    return {row.id for row in rows}
 
 
 async def _own_item(session: AsyncSession, user_id: uuid.UUID, item_id: uuid.UUID) -> PortfolioItem:
