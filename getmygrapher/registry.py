@@ -2,6 +2,7 @@
 areas that must not import each other through the hooks they offer."""
 
 from getmygrapher.accounts import models as accounts_models
+from getmygrapher.accounts import service as accounts_service
 from getmygrapher.accounts import tasks as accounts_tasks
 from getmygrapher.availability import models as availability_models
 from getmygrapher.billing import models as billing_models
@@ -13,7 +14,7 @@ from getmygrapher.contacts import tasks as contacts_tasks
 from getmygrapher.core import housekeeping
 from getmygrapher.core import models as core_models
 from getmygrapher.core.db import Base
-from getmygrapher.core.realtime import Hub
+from getmygrapher.core.realtime import Hub, closing_ended_sessions
 from getmygrapher.jobs import models as jobs_models
 from getmygrapher.jobs import service as jobs_service
 from getmygrapher.jobs import tasks as jobs_tasks
@@ -69,8 +70,10 @@ messaging_service.register_job_lookup(jobs_service.job_facts)
 
 
 def install_realtime(hub: Hub) -> None:
-    """The socket frames and presence of messaging, on this process's hub."""
+    """The socket frames and presence of messaging, on this process's hub; a socket lives
+    no longer than its sign-in session (AUTH-6)."""
     messaging_service.install_realtime(hub)
+    hub.on_tick.append(closing_ended_sessions(accounts_service.live_sessions))
 
 
 metadata = Base.metadata

@@ -100,6 +100,18 @@ class AccountRepository:
             mfa_satisfied=row.mfa,
         )
 
+    async def live_sessions(self, session_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        """Of these sessions, those still valid for an account that is not suspended."""
+        rows = await self.session.scalars(
+            text(
+                "SELECT s.id FROM auth_sessions s JOIN users u ON u.id = s.user_id "
+                "WHERE s.id = ANY(CAST(:ids AS uuid[])) AND s.revoked_at IS NULL "
+                "AND s.expires_at > now() AND u.status <> 'suspended'"
+            ),
+            {"ids": list(session_ids)},
+        )
+        return set(rows.all())
+
     # Identities ----------------------------------------------------------------------------------
 
     async def find_identity(self, provider: str, subject: str) -> Identity | None:

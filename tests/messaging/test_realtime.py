@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from getmygrapher.main import create_app
 from tests.conftest import LiveDatabase
@@ -400,3 +401,26 @@ async def test_a_lost_broker_link_is_reported_then_caught_up_without_loss(
     assert caught["data"]["message"]["id"] == sent["id"]
     assert back.status_code == 200
     await socket.close()
+
+
+async def test_sockets_close_when_their_session_ends_or_the_account_is_suspended(
+    live: LiveDatabase, pair: tuple[Person, Person, str]
+) -> None:
+    asha, bilal, _ = pair
+    live.configure(realtime_heartbeat_seconds=0.3)
+    async with served(create_app(live.runtime)) as host:
+        signed_out = await Socket.open(host, _token(asha))
+        suspended = await Socket.open(host, _token(bilal))
+        logout = await live.api.post("/v1/auth/logout", headers=asha.headers)
+        out_code = await signed_out.closed_with(within=5)
+        still_there = await suspended.quiet(0.5)
+        async with live.engine.begin() as connection:
+            await connection.execute(
+                text("UPDATE users SET status = 'suspended' WHERE id = :id"), {"id": bilal.id}
+            )
+        suspended_code = await suspended.closed_with(within=5)
+
+    assert logout.status_code == 204
+    assert out_code == 4401
+    assert all(frame["type"] != "error" for frame in still_there)
+    assert suspended.connection.close_code == suspended_code == 4401

@@ -45,6 +45,7 @@ from getmygrapher.accounts.service.phone import (
 from getmygrapher.accounts.service.sessions import (
     create_account,
     list_sessions,
+    live_sessions,
     load_principal,
     refresh_session,
     revoke_session,
@@ -77,6 +78,7 @@ __all__ = [
     "finish_web_sign_in",
     "get_me",
     "list_sessions",
+    "live_sessions",
     "load_principal",
     "mark_onboarding_complete",
     "purge_account",

@@ -40,6 +40,13 @@ async def load_principal(session: AsyncSession, claims: AccessClaims) -> Princip
     return await AccountRepository(session).load_principal(claims)
 
 
+async def live_sessions(session: AsyncSession, session_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these sessions may still act: open websockets of the others are closed."""
+    if not session_ids:
+        return set()
+    return await AccountRepository(session).live_sessions(session_ids)
+
+
 async def start_session(
     session: AsyncSession,
     ctx: AuthContext,
