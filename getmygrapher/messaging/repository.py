@@ -607,8 +607,9 @@ class MessagingRepository:
     # Accounts leaving ----------------------------------------------------------------------
 
     async def erase(self, user_id: uuid.UUID) -> list[str]:
-        """DATA-2: their messages stay in others' histories without content; their
-        attachments' files go; templates, presence and realtime log go."""
+        """DATA-2: their messages stay in others' histories without content (and out of
+        previews and realtime logs); their attachments' files go; templates, presence and
+        realtime log go."""
         keys = [
             key
             for row in await self.session.scalars(
@@ -638,7 +639,17 @@ class MessagingRepository:
         )
         await self.session.execute(delete(Presence).where(Presence.user_id == user_id))
         await self.session.execute(
-            text("DELETE FROM realtime_events WHERE user_id = :u"), {"u": user_id}
+            update(Conversation)
+            .where(Conversation.last_sender_id == user_id)
+            .values(last_preview=None)
+        )
+        # Their own log, and their messages as others' logs carried them.
+        await self.session.execute(
+            text(
+                "DELETE FROM realtime_events WHERE user_id = :u "
+                "OR payload #>> '{message,sender_id}' = CAST(:u AS text)"
+            ),
+            {"u": user_id},
         )
         await self.session.execute(
             text("DELETE FROM realtime_cursors WHERE user_id = :u"), {"u": user_id}

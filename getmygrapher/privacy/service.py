@@ -13,6 +13,7 @@ from getmygrapher.billing import service as billing_service
 from getmygrapher.contacts import service as contacts_service
 from getmygrapher.core.time import utcnow
 from getmygrapher.jobs import service as jobs_service
+from getmygrapher.messaging import service as messaging_service
 from getmygrapher.profiles import service as profiles_service
 
 
@@ -34,4 +35,5 @@ async def export_user(session: AsyncSession, *, user_id: uuid.UUID) -> dict[str,
         **await contacts_service.export_user(session, user_id=user_id),
         **await jobs_service.export_user(session, user_id=user_id),
         **await billing_service.export_user(session, user_id=user_id),
+        **await messaging_service.export_user(session, user_id=user_id),
     }

@@ -38,10 +38,30 @@ async def test_deleting_the_account_ends_sessions_now_and_erases_after_cooling_o
     )
     await api.post("/v1/me/totp", headers=person.headers)
     await api.post("/v1/auth/password/forgot", json={"email": person.email})
+    friend = await make_user(session, runtime, onboarded=True)
+    opened = await api.post(
+        "/v1/conversations",
+        json={
+            "participant_id": str(friend.id),
+            "message": {"text": "Zoya Fernandes here, call 9812345678", "client_message_id": "z"},
+        },
+        headers=person.headers,
+    )
+    template = await api.post(
+        "/v1/message-templates",
+        json={
+            "name": "Zoya intro",
+            "body": "Zoya Fernandes, wedding films",
+            "category": "follow_up",
+        },
+        headers=person.headers,
+    )
     await run_jobs(connection)
 
     response = await api.request("DELETE", "/v1/me", headers=person.headers, json=DELETE)
 
+    assert opened.status_code == 201, opened.text
+    assert template.status_code == 201, template.text
     assert response.status_code == 202
     assert (await api.get("/v1/me", headers=person.headers)).status_code == 401
     assert await pending_jobs(connection) == [
@@ -64,6 +84,9 @@ async def test_deleting_the_account_ends_sessions_now_and_erases_after_cooling_o
         )
     ).one()
     assert tuple(user) == ("deleted", None, None, None, None)
+    chat = opened.json()["conversation"]["id"]
+    history = await api.get(f"/v1/conversations/{chat}/messages", headers=friend.headers)
+    assert [m["text"] for m in history.json()["items"]] == [""]  # a tombstone in their history
     for table in (
         "profiles",
         "onboarding",

@@ -460,3 +460,15 @@ async def test_message_on_a_profile_counts_against_the_monthly_limit(
     assert refused.json()["feature"] == "messaging_limit"
     count = await session.scalar(text("SELECT count(*) FROM conversations"))
     assert count == 10
+
+
+async def test_the_data_export_holds_my_conversations_and_what_i_sent(
+    api: AsyncClient, asha: Person, bilal: Person
+) -> None:
+    opened = await start(api, asha, bilal, "Can you shoot on the 9th?")
+    await say(api, bilal, opened["conversation"]["id"], "Yes, I can.")
+
+    mine = (await api.get("/v1/me/export", headers=asha.headers)).json()
+
+    assert mine["conversations"] == [opened["conversation"]["id"]]
+    assert [m["text"] for m in mine["messages"]] == ["Can you shoot on the 9th?"]

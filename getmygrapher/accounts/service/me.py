@@ -21,6 +21,7 @@ from getmygrapher.core.errors import PreconditionFailed
 from getmygrapher.core.security import AccountStatus, Principal, Role
 from getmygrapher.core.time import utcnow
 from getmygrapher.jobs import service as jobs_service
+from getmygrapher.messaging import service as messaging_service
 from getmygrapher.notifications import service as notifications_service
 from getmygrapher.profiles import service as profiles_service
 
@@ -135,6 +136,7 @@ async def purge_account(session: AsyncSession, ctx: AuthContext, *, user_id: uui
     await jobs_service.erase_user(session, user_id=user.id)
     await notifications_service.erase_user(session, user_id=user.id)
     await availability_service.erase_user(session, user_id=user.id)
+    await messaging_service.erase_user(session, user_id=user.id)
     await repo.erase_credentials(user.id)
     user.email = user.pending_email = user.phone = user.full_name = None
     user.password_hash = None
