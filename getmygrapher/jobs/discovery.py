@@ -34,6 +34,8 @@ URGENCY_RANKS = {"Normal": 1, "Urgent": 2, "Emergency": 3}
 RELEVANCE_CANDIDATES = 50
 # A search walks at most this many listed jobs, then asks the text index instead.
 TEXT_WALK_LIMIT = 5000
+# Newest first walks at most this many of the newest listed jobs, then sorts the radius.
+NEWEST_WALK_LIMIT = 3000
 
 LISTED = "j.status = 'active' AND j.moderation_status = 'approved' AND j.deleted_at IS NULL"
 DISTANCE = "gmg_haversine_km(:lat, :lng, j.lat, j.lng)"
@@ -291,6 +293,31 @@ def sorted_sql(query: Query) -> tuple[str, dict[str, Any]]:
     return sql, params
 
 
+def newest_walk_sql(query: Query) -> tuple[str, dict[str, Any]]:
+    """Newest first without words: walk the listed jobs newest first (an index) and keep those
+    inside the radius, for at most NEWEST_WALK_LIMIT jobs. Near a city the page fills within a
+    few hundred; `complete` is false when the walk stopped first (a sparse area), and then
+    sorting what is inside the radius is the cheaper way."""
+    params: dict[str, Any] = {"k": query.limit + 1, "walk": NEWEST_WALK_LIMIT}
+    area = _area(query, params)
+    listed, inside = area[:2], area[2:]
+    where = " AND ".join(listed + _filters(query, params) + _keyset(query, params))
+    sql = (
+        "WITH walk AS MATERIALIZED ("  # noqa: S608 - constant fragments, bound values
+        f"  SELECT j.id, j.published_at, {DISTANCE} AS distance, "
+        f"  ({' AND '.join(inside)}) AS inside FROM jobs j WHERE {where} "
+        "  ORDER BY j.published_at DESC, j.id DESC LIMIT :walk), "
+        "page AS (SELECT id, published_at, distance FROM walk WHERE inside "
+        "  ORDER BY published_at DESC, id DESC LIMIT :k), "
+        "state AS (SELECT count(*) = :k OR (SELECT count(*) FROM walk) < :walk AS complete "
+        "  FROM page) "
+        f"SELECT {COLUMNS}, page.distance, state.complete FROM state "
+        "LEFT JOIN (page JOIN jobs j ON j.id = page.id) ON true "
+        "ORDER BY page.published_at DESC, page.id DESC"
+    )
+    return sql, params
+
+
 def text_fallback_sql(query: Query, *, limit: int) -> tuple[str, dict[str, Any]]:
     """Nearest matches through the text index, for words too rare for a walk."""
     params: dict[str, Any] = {"k": limit}
@@ -362,6 +389,10 @@ async def run(session: AsyncSession, query: Query) -> Sequence[Any]:
     """At most limit + 1 rows of the page, in order."""
     if query.sort == "relevance":
         return await _by_relevance(session, query)
+    if query.sort == "date_posted" and not query.text:
+        walked = await _rows(session, newest_walk_sql(query), bitmaps=False)
+        if walked[0].complete:
+            return [row for row in walked if row.id is not None]
     if query.sort != "distance":
         return await _rows(session, sorted_sql(query), bitmaps=bool(query.text))
     rows = await _rows(session, nearest_sql(query), bitmaps=False)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from getmygrapher.core.places import haversine_km
 from getmygrapher.core.runtime import Runtime
 from getmygrapher.core.time import today_ist, utcnow
+from getmygrapher.jobs import discovery
 from tests.factories import Person, make_user
 from tests.jobs.helpers import KOCHI, insert_jobs, job_row, make_pro, post_job
 
@@ -705,3 +706,28 @@ async def test_a_word_is_no_longer_corrected_once_a_job_uses_it(
     assert known["items"] == again["items"]
     assert after["searched_for"] is None  # the correction was never remembered
     assert [item["title"] for item in after["items"]] == ["Concrt studio opening"]
+
+
+@pytest.mark.parametrize("walk", [40, discovery.NEWEST_WALK_LIMIT])
+async def test_newest_first_is_exact_whether_the_walk_fills_a_page_or_gives_up(
+    api: AsyncClient,
+    session: AsyncSession,
+    client: Person,
+    seeker: Person,
+    monkeypatch: pytest.MonkeyPatch,
+    walk: int,
+) -> None:
+    """A short walk (40 of the newest jobs, most far away) gives up on most pages and sorts
+    the radius instead; a long one fills every page; both give the same exact order."""
+    monkeypatch.setattr(discovery, "NEWEST_WALK_LIMIT", walk)
+    rows = await _load(session, client, 1200, seed=11)
+    newest = sorted(rows, key=lambda r: (r["published_at"], r["id"]), reverse=True)[:walk]
+    met = sum(haversine_km(*KOCHI, r["lat"], r["lng"]) <= 300 for r in newest)
+    assert (met < 8) == (walk == 40)  # the short walk cannot fill even the first page
+
+    items = await _all_pages(
+        api, seeker, lat=KOCHI[0], lng=KOCHI[1], radius_km=300, sort="date_posted", limit=7
+    )
+
+    assert [item["id"] for item in items] == _sorted_ids(rows, "date_posted", KOCHI)
+    assert len(items) > 14  # several pages
