@@ -337,26 +337,51 @@ def text_fallback_sql(query: Query, *, limit: int) -> tuple[str, dict[str, Any]]
     return sql, params
 
 
+def _ranked_page(query: Query, params: dict[str, Any]) -> str:
+    """From `ranked` (id, distance, relevance): the page after the cursor, by text rank, then
+    distance, then id (JOB-9)."""
+    params["page"] = query.limit + 1
+    after = "true"
+    if query.after is not None:
+        params |= {f"c{index}": value for index, value in enumerate(query.after)}
+        after = (
+            "(-relevance, distance, id) > "
+            "(-CAST(:c0 AS float8), CAST(:c1 AS float8), CAST(:c2 AS uuid))"
+        )
+    return (
+        f"page AS (SELECT id, distance, relevance FROM ranked WHERE {after} "  # noqa: S608
+        "ORDER BY relevance DESC, distance, id LIMIT :page)"
+    )
+
+
 def candidates_sql(query: Query) -> tuple[str, dict[str, Any]]:
-    """The nearest RELEVANCE_CANDIDATES matches met on a walk, with their rank; `complete`
-    is false when the walk stopped at its limit before meeting them all."""
+    """The page among the nearest RELEVANCE_CANDIDATES matches met on a walk; `complete` is
+    false when the walk stopped at its limit before meeting them all."""
     params: dict[str, Any] = {"k": RELEVANCE_CANDIDATES}
     tests = " AND ".join(_filters(query, params))
     sql = (
         f"WITH {_walk(query, params, keyset=False)}, "  # noqa: S608 - constants
         f"candidates AS (SELECT j.id, {DISTANCE} AS d FROM walk j WHERE {tests} LIMIT :k), "
-        f"state AS (SELECT count(*) = :k OR {_WALKED_ALL} AS complete FROM candidates) "
-        f"SELECT {COLUMNS}, candidates.d AS distance, {RANK} AS relevance, state.complete "
-        "FROM state LEFT JOIN (candidates JOIN jobs j ON j.id = candidates.id) ON true"
+        f"state AS (SELECT count(*) = :k OR {_WALKED_ALL} AS complete FROM candidates), "
+        f"ranked AS (SELECT c.id, c.d AS distance, {RANK} AS relevance "
+        "  FROM candidates c JOIN jobs j ON j.id = c.id), "
+        f"{_ranked_page(query, params)} "
+        f"SELECT {COLUMNS}, page.distance, page.relevance, state.complete "
+        "FROM state LEFT JOIN (page JOIN jobs j ON j.id = page.id) ON true "
+        "ORDER BY page.relevance DESC, page.distance, page.id"
     )
     return sql, params
 
 
 def ranked_sql(query: Query, ids: Sequence[uuid.UUID]) -> tuple[str, dict[str, Any]]:
+    """The page among these matches (found through the text index)."""
     params: dict[str, Any] = {"ids": list(ids), "q": query.text, "lat": query.lat, "lng": query.lng}
     sql = (
-        f"SELECT {COLUMNS}, {DISTANCE} AS distance, {RANK} AS relevance "  # noqa: S608
-        "FROM jobs j WHERE j.id = ANY(CAST(:ids AS uuid[]))"
+        f"WITH ranked AS (SELECT j.id, {DISTANCE} AS distance, {RANK} AS relevance "  # noqa: S608
+        "  FROM jobs j WHERE j.id = ANY(CAST(:ids AS uuid[]))), "
+        f"{_ranked_page(query, params)} "
+        f"SELECT {COLUMNS}, page.distance, page.relevance FROM page JOIN jobs j ON j.id = page.id "
+        "ORDER BY page.relevance DESC, page.distance, page.id"
     )
     return sql, params
 
@@ -402,25 +427,15 @@ async def run(session: AsyncSession, query: Query) -> Sequence[Any]:
 
 
 async def _by_relevance(session: AsyncSession, query: Query) -> list[Any]:
-    """Text rank, then distance (JOB-9), over the nearest matches; the page is cut in Python
-    because the candidates are few and already in memory."""
+    """Text rank, then distance (JOB-9), over the nearest matches: met on a walk, or through
+    the text index when the words are too rare for one."""
     rows = await _rows(session, candidates_sql(query), bitmaps=False)
     if rows[0].complete:
-        rows = [row for row in rows if row.id is not None]
-    else:
-        nearest = await _rows(
-            session, text_fallback_sql(query, limit=RELEVANCE_CANDIDATES), bitmaps=True
-        )
-        rows = await _rows(session, ranked_sql(query, [row.id for row in nearest]), bitmaps=True)
-    ordered = sorted(rows, key=lambda row: (-row.relevance, row.distance, row.id))
-    if query.after is not None:
-        relevance, distance, after_id = query.after
-        ordered = [
-            row
-            for row in ordered
-            if (-row.relevance, row.distance, row.id) > (-relevance, distance, after_id)
-        ]
-    return ordered[: query.limit + 1]
+        return [row for row in rows if row.id is not None]
+    nearest = await _rows(
+        session, text_fallback_sql(query, limit=RELEVANCE_CANDIDATES), bitmaps=True
+    )
+    return await _rows(session, ranked_sql(query, [row.id for row in nearest]), bitmaps=True)
 
 
 NAIVE_NEARBY = (
