@@ -12,8 +12,10 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from getmygrapher.core import realtime
 from getmygrapher.core.pagination import Page, clamp_limit, decode_cursor, to_page
 from getmygrapher.notifications.errors import NotificationNotFound
+from getmygrapher.notifications.events import NotificationCreated
 from getmygrapher.notifications.models import (
     DEFAULT_CHANNELS,
     Notification,
@@ -67,17 +69,22 @@ async def notify(
     that caused it commits."""
     if type_ not in TYPES:
         raise ValueError(f"unknown notification type {type_!r}")
-    session.add(
-        Notification(
-            user_id=user_id,
-            type=type_,
-            title=title[:200],
-            body=body[:1000],
-            target_type=target_type,
-            target_id=target_id,
-        )
+    row = Notification(
+        user_id=user_id,
+        type=type_,
+        title=title[:200],
+        body=body[:1000],
+        target_type=target_type,
+        target_id=target_id,
     )
+    session.add(row)
     await session.flush()
+    # The user's open sockets hear of it once the change commits (MSG-8).
+    await realtime.emit(
+        session,
+        [user_id],
+        NotificationCreated(notification=_read(row).model_dump(mode="json")),
+    )
 
 
 def _read(row: Notification) -> NotificationRead:

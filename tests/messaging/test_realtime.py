@@ -424,3 +424,23 @@ async def test_sockets_close_when_their_session_ends_or_the_account_is_suspended
     assert out_code == 4401
     assert all(frame["type"] != "error" for frame in still_there)
     assert suspended.connection.close_code == suspended_code == 4401
+
+
+async def test_in_app_notifications_arrive_on_the_socket(live: LiveDatabase, host: str) -> None:
+    from tests.jobs.helpers import apply, make_pro, post_job
+    from tests.profiles.helpers import make_professional
+
+    async with live.sessionmaker() as session:
+        client = await make_user(session, live.runtime, onboarded=True, full_name="Client")
+        await make_pro(session, client)
+        pro = await make_professional(session, live.runtime, phone="+919812300811")
+    job = await post_job(live.api, client)
+    socket = await Socket.open(host, _token(client))
+
+    application = await apply(live.api, pro, job["id"])
+    frame = await socket.next("notification.created")
+    listed = (await live.api.get("/v1/notifications", headers=client.headers)).json()
+
+    assert frame["data"]["notification"] == listed["items"][0]
+    assert frame["data"]["notification"]["target_id"] in {application["id"], job["id"]}
+    await socket.close()
