@@ -4,6 +4,7 @@ the declared type, and the duration read from the file itself."""
 from __future__ import annotations
 
 import io
+import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +47,7 @@ def probe_audio(data: bytes) -> Audio:
         else:
             reader: Any = {"audio/mp4": MP4, "audio/ogg": OggOpus, "audio/mpeg": MP3}[content_type]
             duration = float(reader(io.BytesIO(data)).info.length)
-    except (MutagenError, ValueError, IndexError, KeyError) as error:
+    except (MutagenError, ValueError, IndexError, KeyError, struct.error) as error:
         raise AudioRejected(f"unreadable audio: {error}") from None
     if not duration > 0:
         raise AudioRejected("the audio has no length")
@@ -54,9 +55,13 @@ def probe_audio(data: bytes) -> Audio:
 
 
 # WebM (Matroska): the Segment's Info element holds TimecodeScale (ns per tick, default 1 ms)
-# and Duration (a float, in ticks).
-_SEGMENT, _INFO = 0x18538067, 0x1549A966
-_TIMECODE_SCALE, _DURATION = 0x2AD7B1, 0x4489
+# and, when the writer knew it, Duration (a float, in ticks). Browsers recording live
+# (MediaRecorder) leave Duration out and give Segment and Clusters an unknown size; the length
+# is then the last block's time: its Cluster's Timecode plus its own relative timecode.
+_SEGMENT, _INFO, _CLUSTER = 0x18538067, 0x1549A966, 0x1F43B675
+_TIMECODE_SCALE, _DURATION, _TIMECODE = 0x2AD7B1, 0x4489, 0xE7
+_SIMPLE_BLOCK, _BLOCK_GROUP, _BLOCK = 0xA3, 0xA0, 0xA1
+_WALKED_INTO = {_SEGMENT, _CLUSTER, _BLOCK_GROUP}  # read inline, so an unknown size is fine
 
 
 def _vint(data: bytes, at: int, *, keep_marker: bool) -> tuple[int, int]:
@@ -85,21 +90,30 @@ def _elements(data: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
 
 
 def _webm_duration(data: bytes) -> float:
-    import struct
-
-    for element, start, end in _elements(data, 0, len(data)):
-        if element != _SEGMENT:
+    scale, cluster_time, last_block = 1_000_000, 0, None
+    at = 0
+    while at < len(data):
+        element, at = _vint(data, at, keep_marker=True)
+        size, at = _vint(data, at, keep_marker=False)
+        if element in _WALKED_INTO:
             continue
-        for child, child_start, child_end in _elements(data, start, end):
-            if child != _INFO:
-                continue
-            scale, ticks = 1_000_000, None
-            for field, field_start, field_end in _elements(data, child_start, child_end):
-                raw = data[field_start:field_end]
+        stop = min(len(data), at + size)
+        raw = data[at:stop]
+        if element == _INFO:
+            for field, field_start, field_end in _elements(data, at, stop):
+                value = data[field_start:field_end]
                 if field == _TIMECODE_SCALE:
-                    scale = int.from_bytes(raw, "big")
+                    scale = int.from_bytes(value, "big")
                 elif field == _DURATION:
-                    ticks = struct.unpack(">f" if len(raw) == 4 else ">d", raw)[0]
-            if ticks is not None:
-                return float(ticks) * scale / 1e9
-    raise ValueError("no duration in the WebM file")
+                    ticks = struct.unpack(">f" if len(value) == 4 else ">d", value)[0]
+                    return float(ticks) * scale / 1e9
+        elif element == _TIMECODE:
+            cluster_time = int.from_bytes(raw, "big")
+        elif element in {_SIMPLE_BLOCK, _BLOCK}:
+            _, offset = _vint(raw, 0, keep_marker=False)  # the track number
+            relative = int.from_bytes(raw[offset : offset + 2], "big", signed=True)
+            last_block = max(last_block or 0, cluster_time + relative)
+        at = stop
+    if last_block is None:
+        raise ValueError("no duration and no audio blocks in the WebM file")
+    return last_block * scale / 1e9

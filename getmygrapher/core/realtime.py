@@ -463,7 +463,14 @@ class Hub:
             self.listening.clear()
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10)
-            await _quietly(self.catch_up())
+            # Catch up once subscribed again: a wake-up between a catch-up and the new
+            # subscription would otherwise be lost.
+            self._tasks = [task for task in self._tasks if not task.done()]
+            self._tasks.append(asyncio.create_task(self._catch_up_when_listening()))
+
+    async def _catch_up_when_listening(self) -> None:
+        await self.listening.wait()
+        await _quietly(self.catch_up())
 
     async def catch_up(self) -> None:
         """Ask the database where every connected user's log stands (one query)."""

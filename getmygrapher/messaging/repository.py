@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy import Select, and_, delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +29,12 @@ def pair(a: uuid.UUID, b: uuid.UUID) -> tuple[uuid.UUID, uuid.UUID]:
     return (a, b) if a < b else (b, a)
 
 
+def _locked(stmt: Select[Any]) -> Select[Any]:
+    """FOR UPDATE, and the locked row's values replace any copy this session already holds:
+    a row read before the lock may be stale by the time the lock is granted."""
+    return stmt.with_for_update().execution_options(populate_existing=True)
+
+
 class MessagingRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -40,7 +46,7 @@ class MessagingRepository:
     ) -> Conversation | None:
         stmt = select(Conversation).where(Conversation.id == conversation_id)
         if for_update:
-            stmt = stmt.with_for_update()
+            stmt = _locked(stmt)
         return await self.session.scalar(stmt)
 
     async def direct_between(self, a: uuid.UUID, b: uuid.UUID) -> Conversation | None:
@@ -109,7 +115,7 @@ class MessagingRepository:
             Participant.left_at.is_(None),
         )
         if for_update:
-            stmt = stmt.with_for_update()
+            stmt = _locked(stmt)
         return await self.session.scalar(stmt)
 
     async def participants(self, conversation_id: uuid.UUID) -> Sequence[Participant]:
@@ -293,7 +299,7 @@ class MessagingRepository:
     async def message(self, message_id: uuid.UUID, *, for_update: bool = False) -> Message | None:
         stmt = select(Message).where(Message.id == message_id)
         if for_update:
-            stmt = stmt.with_for_update()
+            stmt = _locked(stmt)
         return await self.session.scalar(stmt)
 
     async def by_client_id(
@@ -504,6 +510,7 @@ class MessagingRepository:
                 Attachment.message_id.is_(None),
             )
             .with_for_update()
+            .execution_options(populate_existing=True)
         )
         return rows.all()
 
@@ -565,8 +572,9 @@ class MessagingRepository:
 
     # Presence ------------------------------------------------------------------------------
 
-    async def presence_connected(self, user_id: uuid.UUID, delta: int) -> None:
-        await self.session.execute(
+    async def presence_connected(self, user_id: uuid.UUID, delta: int) -> int:
+        """The user's open sockets on every node, after this change."""
+        count = await self.session.scalar(
             pg_insert(Presence)
             .values(user_id=user_id, connections=max(delta, 0))
             .on_conflict_do_update(
@@ -577,7 +585,9 @@ class MessagingRepository:
                     "last_active_at": func.now(),
                 },
             )
+            .returning(Presence.connections)
         )
+        return int(count or 0)
 
     async def presence_touch(self, user_id: uuid.UUID, *, busy: bool | None = None) -> None:
         values: dict[str, Any] = {"last_active_at": func.now(), "last_seen_at": func.now()}

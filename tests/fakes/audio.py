@@ -22,15 +22,34 @@ def _ebml(element_id: int, payload: bytes) -> bytes:
     )
 
 
-def webm(seconds: float) -> bytes:
-    """An EBML header saying webm, and a Segment whose Info holds the duration (in ms)."""
+def webm(seconds: float, *, duration: bytes | None = None) -> bytes:
+    """An EBML header saying webm, and a Segment whose Info holds the duration (in ms), or
+    `duration` as the raw Duration payload."""
     header = _ebml(0x1A45DFA3, _ebml(0x4282, b"webm"))
     info = _ebml(
         0x1549A966,
         _ebml(0x2AD7B1, (1_000_000).to_bytes(3, "big"))
-        + _ebml(0x4489, struct.pack(">d", seconds * 1000)),
+        + _ebml(0x4489, struct.pack(">d", seconds * 1000) if duration is None else duration),
     )
     return header + _ebml(0x18538067, info + _ebml(0x1F43B675, b"\x00" * 32))
+
+
+def webm_recorded(seconds: float) -> bytes:
+    """As a browser's MediaRecorder writes it: no Duration, Segment and Clusters of unknown
+    size, one 20 ms Opus block at the start of each second."""
+    unknown = b"\x01\xff\xff\xff\xff\xff\xff\xff"
+    header = _ebml(0x1A45DFA3, _ebml(0x4282, b"webm"))
+    info = _ebml(0x1549A966, _ebml(0x2AD7B1, (1_000_000).to_bytes(3, "big")))
+    clusters = b""
+    whole = int(seconds)
+    for second in range(whole):
+        block = _ebml(0xA3, b"\x81" + (0).to_bytes(2, "big") + b"\x80" + b"\xfc" * 20)
+        clusters += b"\x1f\x43\xb6\x75" + unknown + _ebml(0xE7, (second * 1000).to_bytes(4, "big"))
+        clusters += block
+    # The last block, `seconds` after the start, in the last cluster.
+    tail = round((seconds - (whole - 1)) * 1000)
+    clusters += _ebml(0xA3, b"\x81" + tail.to_bytes(2, "big") + b"\x80" + b"\xfc" * 20)
+    return header + b"\x18\x53\x80\x67" + unknown + info + clusters
 
 
 def _ogg_crc(data: bytes) -> int:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from getmygrapher.core.runtime import Runtime
 from getmygrapher.core.tasks import run_task
 from tests.factories import Person, make_user
-from tests.fakes.audio import mp3, mp4, ogg_opus, webm
+from tests.fakes.audio import mp3, mp4, ogg_opus, webm, webm_recorded
 from tests.jobs.helpers import error_fields
 from tests.messaging.helpers import start
 from tests.profiles.helpers import jpeg
@@ -97,6 +97,7 @@ async def test_an_image_is_cleaned_thumbnailed_and_sent(
         (mp3, "audio/mpeg", 12.5),
         (ogg_opus, "audio/ogg", 7.25),
         (webm, "audio/webm", 42.0),
+        (webm_recorded, "audio/webm", 17.5),
         (mp4, "audio/mp4", 33.0),
     ],
 )
@@ -134,6 +135,8 @@ async def test_a_pdf_is_a_document(api: AsyncClient, asha: Person, chat: str) ->
         (b"%PDF-" + b"x" * (20 * 1024 * 1024), "payload_too_large"),
         (b"ID3" + mp3(1)[3:] + b"\x00" * (10 * 1024 * 1024), "file_too_large"),
         (b"\xff\xd8\xff" + b"not really a jpeg", "invalid_file_type"),
+        # A WebM whose Duration is three bytes long: neither a float nor a double.
+        (webm(3.0, duration=b"\x01\x02\x03"), "invalid_file_type"),
         (b"", "required_field"),
     ],
 )

@@ -621,3 +621,27 @@ async def test_an_applicant_and_a_client_share_a_conversation_from_the_first_app
     assert dt.datetime.fromisoformat(history[0]["created_at"]) >= dt.datetime.fromisoformat(
         history[1]["created_at"]
     )
+
+
+async def test_a_job_named_on_any_message_must_be_an_active_job_of_someone_in_the_chat(
+    api: AsyncClient, session: AsyncSession, runtime: Runtime, asha: Person, chat: str
+) -> None:
+    stranger = await make_user(session, runtime, onboarded=True)
+    await make_pro(session, stranger)
+    foreign = await post_job(api, stranger)
+
+    unknown = await api.post(
+        f"/v1/conversations/{chat}/messages",
+        json=_body(text="About that job", job_id=str(uuid.uuid4())),
+        headers=asha.headers,
+    )
+    elsewhere = await api.post(
+        f"/v1/conversations/{chat}/messages",
+        json=_body(text="About that job", job_id=foreign["id"]),
+        headers=asha.headers,
+    )
+    conversation = (await api.get(f"/v1/conversations/{chat}", headers=asha.headers)).json()
+
+    assert error_fields(unknown)["job_id"] == "not_allowed"  # not a 500 from the foreign key
+    assert error_fields(elsewhere)["job_id"] == "not_allowed"
+    assert conversation["job_id"] is None

@@ -81,8 +81,13 @@ async def test_two_processes_deliver_to_each_others_sockets(
         presence_seen = await api_one.get(
             "/v1/presence", params={"user_ids": [str(bilal.id)]}, headers=asha.headers
         )
-        for open_socket in (asha_socket, bilal_socket):
-            await open_socket.close()
+        # Bilal on a second device, on the other process: closing one is not going offline.
+        bilal_laptop = await Socket.open(one, str(bilal.tokens.access_token))
+        await bilal_socket.close()
+        while_on_laptop = await asha_socket.quiet(0.8, "presence")
+        await bilal_laptop.close()
+        offline = await asha_socket.next("presence")
+        await asha_socket.close()
 
     assert opened.status_code == 201, opened.text
     assert reply.status_code == 201, reply.text
@@ -92,6 +97,8 @@ async def test_two_processes_deliver_to_each_others_sockets(
     assert to_asha["data"]["message"]["id"] == reply.json()["id"]
     assert (typing["user_id"], typing["state"]) == (str(bilal.id), "start")
     assert presence_seen.json()[0]["status"] == "online"  # connected to the other process
+    assert [f["status"] for f in while_on_laptop if f["status"] == "offline"] == []
+    assert (offline["user_id"], offline["status"]) == (str(bilal.id), "offline")
     stored = await live.scalar(
         "SELECT count(*) FROM realtime_events WHERE type = 'message.created'"
     )

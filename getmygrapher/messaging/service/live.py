@@ -109,16 +109,19 @@ async def on_presence(hub: Hub, connection: Connection, frame: dict[str, Any]) -
 
 
 async def on_connect(hub: Hub, connection: Connection) -> None:
+    """Online when this is the user's first socket anywhere (or on this node, in case a
+    crashed node left its count behind: a repeated "online" is harmless)."""
     async with transaction(hub.sessionmaker) as session:
-        await MessagingRepository(session).presence_connected(connection.user_id, +1)
-        if len(hub.connections.get(connection.user_id, ())) == 1:
+        open_sockets = await MessagingRepository(session).presence_connected(connection.user_id, +1)
+        if open_sockets == 1 or len(hub.connections.get(connection.user_id, ())) == 1:
             await _announce(hub, session, connection.user_id, "online")
 
 
 async def on_disconnect(hub: Hub, connection: Connection) -> None:
+    """Offline only when no node holds a socket of the user any more."""
     async with transaction(hub.sessionmaker) as session:
-        await MessagingRepository(session).presence_connected(connection.user_id, -1)
-        if not hub.is_connected(connection.user_id):
+        open_sockets = await MessagingRepository(session).presence_connected(connection.user_id, -1)
+        if open_sockets == 0:
             await _announce(hub, session, connection.user_id, "offline")
 
 
