@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from getmygrapher.core.db import after_commit, to_libpq_url
 from getmygrapher.core.errors import DomainError
-from getmygrapher.core.security import AccountStatus, Principal
+from getmygrapher.core.security import AccountStatus
 
 log = structlog.get_logger(__name__)
 
@@ -79,7 +79,8 @@ async def emit(session: AsyncSession, user_ids: Iterable[uuid.UUID], event: Real
         ),
         {"ids": ids, "type": event.type, "payload": json.dumps(payload)},
     )
-    await broker_of(session).wake(session, [(row.user_id, row.seq) for row in rows])
+    wakes = [(row.user_id, row.seq) for row in rows]
+    await broker_of(session).publish_at_commit(session, _wake_payloads(wakes))
 
 
 async def ephemeral(
@@ -88,18 +89,17 @@ async def ephemeral(
     """Send `event` to whoever of `user_ids` is connected once the transaction commits;
     nothing is stored."""
     ids = sorted(set(user_ids))
-    if not ids:
-        return
-    broker, payload = broker_of(session), event.model_dump(mode="json")
-    if isinstance(broker, PostgresBroker):
-        for chunk in _ephemeral_payloads(ids, payload):
-            await session.execute(text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": chunk})
-        return
+    if ids:
+        payloads = _ephemeral_payloads(ids, event.model_dump(mode="json"))
+        await broker_of(session).publish_at_commit(session, payloads)
 
-    async def publish() -> None:
-        await broker.ephemeral(ids, payload)
 
-    after_commit(session, publish)
+async def ephemeral_now(
+    broker: Broker, user_ids: Sequence[uuid.UUID], event: RealtimeEvent
+) -> None:
+    """Send `event` now, outside any transaction, to whoever of `user_ids` is connected."""
+    if user_ids:
+        await broker.publish_now(_ephemeral_payloads(user_ids, event.model_dump(mode="json")))
 
 
 def _wake_payloads(wakes: Sequence[tuple[uuid.UUID, int]]) -> list[str]:
@@ -131,11 +131,11 @@ def _ephemeral_payloads(user_ids: Sequence[uuid.UUID], event: dict[str, Any]) ->
 
 
 class Broker(Protocol):
-    async def wake(self, session: AsyncSession, wakes: Sequence[tuple[uuid.UUID, int]]) -> None:
-        """Wake the holders of these users' sockets once `session` commits."""
+    async def publish_at_commit(self, session: AsyncSession, payloads: Sequence[str]) -> None:
+        """To every process, once `session` commits (never on rollback)."""
 
-    async def ephemeral(self, user_ids: Sequence[uuid.UUID], event: dict[str, Any]) -> None:
-        """Deliver now, to whoever is connected."""
+    async def publish_now(self, payloads: Sequence[str]) -> None:
+        """To every process, now."""
 
     def listen(self, ready: asyncio.Event) -> AsyncIterator[str]:
         """Every payload published by any process; `ready` is set once subscribed."""
@@ -156,21 +156,21 @@ class PostgresBroker:
         self._publisher: Any = None
         self._lock = asyncio.Lock()
 
-    async def wake(self, session: AsyncSession, wakes: Sequence[tuple[uuid.UUID, int]]) -> None:
+    async def publish_at_commit(self, session: AsyncSession, payloads: Sequence[str]) -> None:
         # Part of the transaction: PostgreSQL delivers it at commit, and never on rollback.
-        for payload in _wake_payloads(wakes):
+        for payload in payloads:
             await session.execute(
                 text("SELECT pg_notify(:channel, :payload)"),
                 {"channel": CHANNEL, "payload": payload},
             )
 
-    async def ephemeral(self, user_ids: Sequence[uuid.UUID], event: dict[str, Any]) -> None:
+    async def publish_now(self, payloads: Sequence[str]) -> None:
         import asyncpg
 
         async with self._lock:
             if self._publisher is None or self._publisher.is_closed():
                 self._publisher = await asyncpg.connect(self.dsn)
-            for payload in _ephemeral_payloads(user_ids, event):
+            for payload in payloads:
                 await self._publisher.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
 
     async def listen(self, ready: asyncio.Event) -> AsyncIterator[str]:
@@ -202,17 +202,14 @@ class RedisBroker:
 
         self.client = redis.from_url(url)
 
-    async def wake(self, session: AsyncSession, wakes: Sequence[tuple[uuid.UUID, int]]) -> None:
-        payloads = _wake_payloads(wakes)
-
+    async def publish_at_commit(self, session: AsyncSession, payloads: Sequence[str]) -> None:
         async def publish() -> None:
-            for payload in payloads:
-                await self.client.publish(CHANNEL, payload)
+            await self.publish_now(payloads)
 
         after_commit(session, publish)
 
-    async def ephemeral(self, user_ids: Sequence[uuid.UUID], event: dict[str, Any]) -> None:
-        for payload in _ephemeral_payloads(user_ids, event):
+    async def publish_now(self, payloads: Sequence[str]) -> None:
+        for payload in payloads:
             await self.client.publish(CHANNEL, payload)
 
     async def listen(self, ready: asyncio.Event) -> AsyncIterator[str]:
@@ -256,12 +253,12 @@ class Connection:
     socket: Socket
     sent_seq: int
     queue_size: int
-    connected_at: float = field(default_factory=time.monotonic)
     queue: asyncio.Queue[str | None] = field(init=False)
     closing: tuple[int, str] | None = None
     # Until "ready" is queued nothing else is: no ping, no ephemeral frame, no event.
     ready: bool = False
     slot: int = 0  # which part of the heartbeat pings it
+    session_id: uuid.UUID | None = None  # the sign-in session it speaks for
     state: dict[str, Any] = field(default_factory=dict)  # for domain handlers
 
     def __post_init__(self) -> None:
@@ -347,13 +344,6 @@ class Hub:
         """Running but not (yet, or no longer) subscribed to the broker: events from other
         processes would not reach this node's sockets."""
         return bool(self._tasks) and not self.listening.is_set()
-
-    @property
-    def connection_count(self) -> int:
-        return sum(len(c) for c in self.connections.values())
-
-    def is_connected(self, user_id: uuid.UUID) -> bool:
-        return bool(self.connections.get(user_id))
 
     # Connections
 
@@ -572,9 +562,8 @@ def closing_ended_sessions(still_live: SessionCheck) -> Callable[[Hub], Awaitabl
         by_session: dict[uuid.UUID, list[Connection]] = {}
         for connections in list(hub.connections.values()):
             for connection in connections:
-                principal: Principal | None = connection.state.get("principal")
-                if principal is not None:
-                    by_session.setdefault(principal.session_id, []).append(connection)
+                if connection.session_id is not None:
+                    by_session.setdefault(connection.session_id, []).append(connection)
         if not by_session:
             return
         async with hub.sessionmaker() as session:
@@ -630,7 +619,7 @@ async def realtime_socket(websocket: WebSocket) -> None:
             await websocket.close(CLOSE_UNAUTHORIZED, "authenticate first")
         return
     connection = await hub.connect(principal.id, websocket, last_seq)
-    connection.state["principal"] = principal
+    connection.session_id = principal.session_id
     writer = asyncio.create_task(connection.write())
     ends = time.monotonic() + settings.realtime_max_connection_hours * 3600
     try:

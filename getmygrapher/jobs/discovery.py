@@ -142,9 +142,16 @@ def _qualified(order: str, alias: str) -> str:
     return ", ".join(f"{alias}.{part}" for part in order.split(", "))
 
 
+OPEN_LISTED = [LISTED, "j.applications_close_at > now()"]
+
+
 def _area(query: Query, params: dict[str, Any]) -> list[str]:
-    """Listed, still open, and inside the radius: a box for the index, the exact distance for
-    the truth."""
+    """Listed, still open, and inside the radius."""
+    return OPEN_LISTED + _inside(query, params)
+
+
+def _inside(query: Query, params: dict[str, Any]) -> list[str]:
+    """Inside the radius: a box for the index, the exact distance for the truth."""
     lat_span, lng_span = places.cap_spans(query.lat, query.radius_km)
     params |= {
         "lat": query.lat,
@@ -157,8 +164,6 @@ def _area(query: Query, params: dict[str, Any]) -> list[str]:
         "lng_hi": query.lng + lng_span + 1e-9,
     }
     return [
-        LISTED,
-        "j.applications_close_at > now()",
         "j.point <@ box(point(:lng_lo, :lat_lo), point(:lng_hi, :lat_hi))",
         f"{DISTANCE} <= :radius",
     ]
@@ -299,21 +304,19 @@ def newest_walk_sql(query: Query) -> tuple[str, dict[str, Any]]:
     few hundred; `complete` is false when the walk stopped first (a sparse area), and then
     sorting what is inside the radius is the cheaper way."""
     params: dict[str, Any] = {"k": query.limit + 1, "walk": NEWEST_WALK_LIMIT}
-    area = _area(query, params)
-    listed, inside = area[:2], area[2:]
-    where = " AND ".join(listed + _filters(query, params) + _keyset(query, params))
+    inside = " AND ".join(_inside(query, params))
+    where = " AND ".join(OPEN_LISTED + _filters(query, params) + _keyset(query, params))
+    order = _ORDER["date_posted"][0]
     sql = (
         "WITH walk AS MATERIALIZED ("  # noqa: S608 - constant fragments, bound values
-        f"  SELECT j.id, j.published_at, {DISTANCE} AS distance, "
-        f"  ({' AND '.join(inside)}) AS inside FROM jobs j WHERE {where} "
-        "  ORDER BY j.published_at DESC, j.id DESC LIMIT :walk), "
-        "page AS (SELECT id, published_at, distance FROM walk WHERE inside "
-        "  ORDER BY published_at DESC, id DESC LIMIT :k), "
-        "state AS (SELECT count(*) = :k OR (SELECT count(*) FROM walk) < :walk AS complete "
-        "  FROM page) "
+        f"  SELECT j.id, j.published_at, {DISTANCE} AS distance, ({inside}) AS inside "
+        f"  FROM jobs j WHERE {where} ORDER BY {_qualified(order, 'j')} LIMIT :walk), "
+        f"page AS (SELECT id, published_at, distance FROM walk WHERE inside "
+        f"  ORDER BY {order} LIMIT :k), "
+        f"state AS (SELECT count(*) = :k OR {_WALKED_ALL} AS complete FROM page) "
         f"SELECT {COLUMNS}, page.distance, state.complete FROM state "
         "LEFT JOIN (page JOIN jobs j ON j.id = page.id) ON true "
-        "ORDER BY page.published_at DESC, page.id DESC"
+        f"ORDER BY {_qualified(order, 'page')}"
     )
     return sql, params
 

@@ -333,12 +333,6 @@ class MessagingRepository:
             stmt = stmt.order_by(Message.seq.desc())
         return (await self.session.scalars(stmt.limit(limit + 1))).all()
 
-    async def messages_by_id(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Message]:
-        if not ids:
-            return {}
-        rows = await self.session.scalars(select(Message).where(Message.id.in_(ids)))
-        return {row.id: row for row in rows}
-
     async def unread_after(self, conversation_id: uuid.UUID, user_id: uuid.UUID, seq: int) -> int:
         count = await self.session.scalar(
             select(func.count())

@@ -18,7 +18,7 @@ from getmygrapher.core.runtime import Runtime
 from getmygrapher.core.security import Principal
 from getmygrapher.core.time import utcnow
 from getmygrapher.messaging import events
-from getmygrapher.messaging.errors import ConversationNotFound, NotAllowed, UserNotFound
+from getmygrapher.messaging.errors import NotAllowed, UserNotFound
 from getmygrapher.messaging.models import (
     Conversation,
     ConversationKind,
@@ -39,7 +39,6 @@ from getmygrapher.messaging.schemas import (
     MessagesPage,
 )
 from getmygrapher.messaging.service.common import (
-    NOT_FOUND,
     counterpart,
     job_facts,
     member,
@@ -485,7 +484,3 @@ async def post_between(
 async def in_conversation_with(session: AsyncSession, a: uuid.UUID, b: uuid.UUID) -> bool:
     """Whether two people share a conversation (PRV-1 connections, MSG-9 presence)."""
     return await MessagingRepository(session).share_a_conversation(a, b)
-
-
-def not_found() -> ConversationNotFound:
-    return ConversationNotFound(NOT_FOUND)

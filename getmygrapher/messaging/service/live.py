@@ -19,7 +19,7 @@ from getmygrapher.messaging import events
 from getmygrapher.messaging.errors import ConversationNotFound
 from getmygrapher.messaging.repository import MessagingRepository
 from getmygrapher.messaging.schemas import PresenceRead
-from getmygrapher.messaging.service.common import member, members
+from getmygrapher.messaging.service.common import members
 from getmygrapher.messaging.service.conversations import mark_delivered
 from getmygrapher.notifications import service as notifications_service
 
@@ -43,11 +43,9 @@ async def _members_if_member(
     if cached is not None and time.monotonic() - cached[0] < MEMBERSHIP_FOR:
         return cached[1]
     async with hub.sessionmaker() as session:
-        try:
-            await member(session, connection.user_id, conversation_id)
-        except ConversationNotFound:
-            return None
         found = await members(session, conversation_id)
+        if connection.user_id not in found:
+            return None
         preferences = await notifications_service.chat_preferences(session, found)
     allowed = [u for u in found if preferences[u].typing_indicators]
     cache[conversation_id] = (time.monotonic(), allowed)
@@ -79,9 +77,7 @@ async def on_typing(hub: Hub, connection: Connection, frame: dict[str, Any]) -> 
     if allowed is None or connection.user_id not in allowed:
         return
     event = events.Typing(conversation_id=conversation_id, user_id=connection.user_id, state=state)
-    await hub.broker.ephemeral(
-        [u for u in allowed if u != connection.user_id], event.model_dump(mode="json")
-    )
+    await realtime.ephemeral_now(hub.broker, [u for u in allowed if u != connection.user_id], event)
 
 
 async def on_delivered(hub: Hub, connection: Connection, frame: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from getmygrapher.core.pagination import clamp_limit, decode_cursor, encode_cursor
 from getmygrapher.core.runtime import Runtime
 from getmygrapher.core.security import Principal
+from getmygrapher.messaging.models import Message
 from getmygrapher.messaging.repository import MessagingRepository
 from getmygrapher.messaging.schemas import SearchHit, SearchPage
 from getmygrapher.messaging.service.common import renderer_for
@@ -48,17 +49,18 @@ async def search(
         )
     )
     page = rows[:size]
-    renderers = {}
-    hits = []
-    for message, snippet in page:
-        if message.conversation_id not in renderers:
-            conversation = await repo.conversation(message.conversation_id)
-            assert conversation is not None  # noqa: S101 - joined a moment ago
-            renderers[message.conversation_id] = await renderer_for(
-                session, runtime, conversation, viewer.id
-            )
-        [read] = await renderers[message.conversation_id].many(session, [message])
-        hits.append(SearchHit(message=read, snippet=snippet))
+    # Rendered per conversation (what the reader may see differs), each group at once.
+    by_conversation: dict[uuid.UUID, list[Message]] = {}
+    for message, _ in page:
+        by_conversation.setdefault(message.conversation_id, []).append(message)
+    rendered = {}
+    for conversation_id, messages in by_conversation.items():
+        conversation = await repo.conversation(conversation_id)
+        assert conversation is not None  # noqa: S101 - joined a moment ago
+        renderer = await renderer_for(session, runtime, conversation, viewer.id)
+        for message, read in zip(messages, await renderer.many(session, messages), strict=True):
+            rendered[message.id] = read
+    hits = [SearchHit(message=rendered[message.id], snippet=snippet) for message, snippet in page]
     next_cursor = (
         encode_cursor((page[-1][0].created_at, page[-1][0].id))
         if len(rows) > size and page

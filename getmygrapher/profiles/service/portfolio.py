@@ -168,9 +168,9 @@ async def list_items(
     rows = list(
         await repo.portfolio(owner_id, visible_only=not include_hidden, limit=limit + 1, after=key)
     )
-    if not include_hidden:
-        shown = await shown_to_others(session, owner_id)
-        rows = [row for row in rows if row.id in shown]
+    if not include_hidden and (cap := await limit_for_others(session, owner_id)) is not None:
+        first = {row.id for row in await repo.portfolio(owner_id, visible_only=True, limit=cap)}
+        rows = [row for row in rows if row.id in first]
     items = list(rows[:limit])
     next_cursor = None
     if len(rows) > limit and items:
@@ -179,15 +179,12 @@ async def list_items(
     return Page(items=await portfolio_reads(runtime, items), next_cursor=next_cursor)
 
 
-async def shown_to_others(session: AsyncSession, owner_id: uuid.UUID) -> set[uuid.UUID]:
-    """PAY-16: what others may see of a portfolio. Past the owner's plan limit (after Pro
-    ends) only the first visible items in the owner's order show; the owner keeps all, and
-    choosing which stay is reordering or hiding; Pro again shows everything again."""
+async def limit_for_others(session: AsyncSession, owner_id: uuid.UUID) -> int | None:
+    """PAY-16: how many of a portfolio's first visible items others may see (None: all).
+    Past the owner's plan limit (after Pro ends) only that many show, in the owner's order;
+    the owner keeps all and chooses which stay by reordering or hiding; Pro again shows all."""
     cap = await billing_service.feature_value(session, user_id=owner_id, feature="portfolio_images")
-    rows = await ProfileRepository(session).portfolio(
-        owner_id, visible_only=True, limit=None if cap < 0 else cap
-    )
-    return {row.id for row in rows}
+    return None if cap < 0 else cap
 
 
 async def _own_item(session: AsyncSession, user_id: uuid.UUID, item_id: uuid.UUID) -> PortfolioItem:

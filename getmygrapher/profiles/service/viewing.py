@@ -27,7 +27,7 @@ from getmygrapher.profiles.schemas import (
     ViewContext,
 )
 from getmygrapher.profiles.service.editing import equipment_read, pricing_read
-from getmygrapher.profiles.service.portfolio import portfolio_reads, shown_to_others
+from getmygrapher.profiles.service.portfolio import limit_for_others, portfolio_reads
 
 # Later areas say whether two users are connected (a conversation, a booking, an application:
 # PRV-1 private profiles) or have blocked each other (GEN-15). Each hook answers for a pair.
@@ -125,10 +125,10 @@ async def view_profile(
     equipment = None
     if profile.show_equipment or access.own:
         equipment = [equipment_read(item) for item in await repo.equipment(profile_id)]
-    shown = await repo.portfolio(profile_id, visible_only=True, limit=12)
-    if not access.own:
-        allowed = await shown_to_others(session, profile_id)
-        shown = [item for item in shown if item.id in allowed]
+    cap = None if access.own else await limit_for_others(session, profile_id)
+    shown = await repo.portfolio(
+        profile_id, visible_only=True, limit=12 if cap is None else min(12, cap)
+    )
     portfolio = await portfolio_reads(runtime, shown)
     signed_in = viewer is not None and not access.own
     saved = viewer is not None and await repo.saved(viewer.id, profile_id) is not None
