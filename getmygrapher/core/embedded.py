@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import warnings
@@ -27,12 +28,16 @@ def start_embedded(data_dir: Path, *, database: str = DATABASE_NAME) -> tuple[An
 
     logging.getLogger("pgserver").setLevel(logging.WARNING)
     data_dir.mkdir(parents=True, exist_ok=True)
-    _forget_dead_users(data_dir.resolve() / "pg")
-    server = get_server(data_dir.resolve() / "pg", cleanup_mode="stop")
-    # `database` is our own constant or a test's name, never user input.
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608
-    if "(1 row)" not in exists:
-        server.psql(f'CREATE DATABASE "{database}";')
+    # Processes starting at once (test workers, two `make run`s) would otherwise both run
+    # initdb on a fresh directory; one at a time, the second finds the first's server.
+    with (data_dir / "pg.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _forget_dead_users(data_dir.resolve() / "pg")
+        server = get_server(data_dir.resolve() / "pg", cleanup_mode="stop")
+        # `database` is our own constant or a test's name, never user input.
+        exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608
+        if "(1 row)" not in exists:
+            server.psql(f'CREATE DATABASE "{database}";')
     uri: str = server.get_uri(database)
     log.info("embedded_postgres_ready", data_dir=str(data_dir))
     return server, uri
