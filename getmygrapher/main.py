@@ -27,8 +27,9 @@ from getmygrapher.core.captcha import Captcha, NoCaptcha, SiteVerifyCaptcha
 from getmygrapher.core.config import Settings
 from getmygrapher.core.db import create_engine, create_sessionmaker
 from getmygrapher.core.errors import install_error_handlers
-from getmygrapher.core.http import Metrics, RequestContextMiddleware
+from getmygrapher.core.http import Metrics, RequestContextMiddleware, require_declared_media_type
 from getmygrapher.core.mail import ConsoleMailer, Mailer, SmtpMailer
+from getmygrapher.core.openapi import install_openapi
 from getmygrapher.core.ratelimit import RateLimiter, limit_writes
 from getmygrapher.core.realtime import Hub, broker_from_settings
 from getmygrapher.core.realtime import router as realtime_router
@@ -106,8 +107,11 @@ def build_runtime(settings: Settings, database_url: str) -> Runtime:
 
 
 def include_api(app: FastAPI, router: APIRouter) -> None:
-    """HTTP routes come with the per-user write limit (GEN-7)."""
-    app.include_router(router, dependencies=[Depends(limit_writes)])
+    """HTTP routes come with the per-user write limit (GEN-7) and refuse bodies of a type
+    they do not read."""
+    app.include_router(
+        router, dependencies=[Depends(require_declared_media_type), Depends(limit_writes)]
+    )
 
 
 def create_app(
@@ -196,6 +200,7 @@ def create_app(
         media_router,
     ):
         include_api(app, router)
+    install_openapi(app)
     app.add_middleware(
         RequestContextMiddleware,
         metrics=app.state.metrics,

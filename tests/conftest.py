@@ -93,10 +93,29 @@ def database_url(worker_id: str) -> Iterator[str]:
             migrate.upgrade(_with_database(admin_url, building))
             admin.execute(f'ALTER DATABASE "{building}" RENAME TO "{template}"')
         fcntl.flock(lock, fcntl.LOCK_UN)
-        name = f"gmg_test_{worker_id}"
+        # The process id keeps two runs on one server (two checkouts, say) apart.
+        name = f"gmg_test_{worker_id}_{os.getpid()}"
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     yield _with_database(admin_url, name)
+    with psycopg.connect(to_libpq_url(admin_url), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    del server
+
+
+@pytest.fixture(scope="session")
+def scratch_database_url(database_url: str) -> Iterator[str]:
+    """A second migrated database of this worker's, for apps that commit for real and keep
+    running in the background (the contract fuzzer's), so no other test sees their rows."""
+    admin_url, server = _admin_url()
+    name = f"gmg_scratch_{os.getpid()}"
+    template = f"gmg_template_{_migrations_fingerprint()}"
+    with psycopg.connect(to_libpq_url(admin_url), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    yield _with_database(admin_url, name)
+    with psycopg.connect(to_libpq_url(admin_url), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     del server
 
 

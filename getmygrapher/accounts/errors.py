@@ -61,7 +61,3 @@ class RecentSignInRequired(Forbidden):
 class RefreshTokenReused(Unauthorized):
     code = "refresh_token_reused"
     keeps_changes = True  # the session stays revoked although the request fails
-
-
-class CannotRemoveLastSignIn(Conflict):
-    code = "last_sign_in_method"

@@ -16,7 +16,19 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", operation_id="readyz", responses={503: {"description": "Not ready"}})
+@router.get(
+    "/readyz",
+    operation_id="readyz",
+    responses={
+        200: {"content": {"application/json": {"example": {"status": "ok", "database": "up"}}}},
+        503: {
+            "description": "Not ready",
+            "content": {
+                "application/json": {"example": {"status": "unavailable", "database": "down"}}
+            },
+        },
+    },
+)
 async def readyz(request: Request) -> JSONResponse:
     """Ready to serve: the database answers and realtime follows the broker."""
     hub = getattr(request.app.state, "hub", None)

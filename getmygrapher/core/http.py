@@ -8,11 +8,12 @@ import uuid
 from typing import Any
 
 import structlog
+from fastapi import Request, params
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from getmygrapher.core.errors import problem_json
+from getmygrapher.core.errors import UnsupportedMediaType, problem_json
 
 log = structlog.get_logger("getmygrapher.access")
 
@@ -137,3 +138,31 @@ class RequestContextMiddleware:
             status=status,
             duration_ms=round(elapsed * 1000, 2),
         )
+
+
+_FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
+
+
+def _accepts(media_type: str, *, form: bool) -> bool:
+    if form:
+        return media_type in _FORM_TYPES
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
+async def require_declared_media_type(request: Request) -> None:
+    """A body in a type the operation does not read is refused as such (415), instead of
+    being parsed by guesswork and failing validation in a way that hides the real mistake."""
+    route = request.scope.get("route")
+    body_field = getattr(route, "body_field", None)
+    if body_field is None:
+        return
+    headers = request.headers
+    if headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers:
+        return  # no body: validation says what is missing
+    media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    form = isinstance(body_field.field_info, params.Form)
+    if not _accepts(media_type, form=form):
+        expected = "multipart/form-data" if form else "application/json"
+        raise UnsupportedMediaType(f"Send this request's body as {expected}.")

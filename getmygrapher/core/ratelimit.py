@@ -135,12 +135,14 @@ class RateLimiter:
 
 WRITES = "writes"
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Providers retry on their own schedule; their requests are signed, not counted.
+UNLIMITED_PREFIXES = ("/v1/webhooks/",)
 
 
 async def limit_writes(request: Request, response: Response) -> None:
     """GEN-7: writes per minute, per signed-in user (or per IP for anonymous callers)."""
-    if request.method not in _WRITE_METHODS or request.url.path.startswith("/v1/webhooks/"):
-        return  # providers retry on their own schedule; their requests are signed, not counted
+    if request.method not in _WRITE_METHODS or request.url.path.startswith(UNLIMITED_PREFIXES):
+        return
     runtime = request.app.state.runtime
     subject = f"ip:{client_ip(request)}"
     authorization = request.headers.get("authorization", "")

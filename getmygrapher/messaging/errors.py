@@ -43,7 +43,3 @@ class MessageDeleted(Conflict):
 
 class TooManyTemplates(Conflict):
     code = "too_many_templates"
-
-
-class ContentBlocked(Conflict):
-    code = "content_blocked"

@@ -169,3 +169,39 @@ async def test_access_gates_answer_with_their_codes(
     assert not_onboarded.json()["code"] == "onboarding_incomplete"
     assert onboarded_ok.status_code == 200
     assert phone_ok.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/xml", "multipart/form-data; boundary=x", None]
+)
+async def test_a_json_operation_refuses_other_media_types(
+    api: AsyncClient, content_type: str | None
+) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = await api.post(
+        "/v1/auth/login", content=b'{"email": "a@b.in", "password": "x"}', headers=headers
+    )
+    assert response.status_code == 415
+    assert response.headers["content-type"] == "application/problem+json"
+    assert_problem(response.json(), 415, "unsupported_media_type")
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/merge-patch+json"])
+async def test_json_media_types_reach_validation(api: AsyncClient, content_type: str) -> None:
+    response = await api.post(
+        "/v1/auth/login", content=b'{"email": 1}', headers={"Content-Type": content_type}
+    )
+    assert response.status_code == 422
+
+
+async def test_an_upload_operation_refuses_json(api: AsyncClient) -> None:
+    response = await api.post(
+        "/v1/me/portfolio", json={"file": "aGVsbG8="}, headers={"Authorization": "Bearer x"}
+    )
+    assert response.status_code == 415
+    assert response.json()["detail"] == "Send this request's body as multipart/form-data."
+
+
+async def test_an_empty_body_is_left_to_validation(api: AsyncClient) -> None:
+    response = await api.post("/v1/auth/login")
+    assert response.status_code == 422
