@@ -1,5 +1,5 @@
 """The `getmygrapher` command: serve, worker, migrate, seed, bench, create-admin, export-user,
-delete-user."""
+delete-user, openapi."""
 
 from __future__ import annotations
 
@@ -357,3 +357,36 @@ def delete_user(email: Annotated[str, typer.Option(help="The account's e-mail ad
         raise typer.Exit(code=1)
     typer.echo("erased")
     del server
+
+
+@app.command()
+def openapi(
+    output: Annotated[
+        Path | None, typer.Option(help="Write the document here instead of to stdout.")
+    ] = None,
+) -> None:
+    """Print the API's OpenAPI document as JSON (no database needed: nothing connects)."""
+    from getmygrapher.main import build_runtime, create_app
+
+    # The document depends only on the routes. These settings keep the build free of side
+    # effects whatever the environment says: no secret file, no gateway, no broker, and the
+    # pools' URL is never dialled (SQLAlchemy and the broker connect on first use).
+    settings = Settings(
+        environment="development",
+        secret_key="openapi-document-only-never-signs-anything",  # noqa: S106  # signs nothing
+        sms_provider="console",
+        captcha_verify_url=None,
+        realtime_broker=None,
+        storage_url=None,
+    )
+    runtime = build_runtime(settings, "postgresql://openapi@127.0.0.1:1/openapi")
+    try:
+        document = create_app(runtime).openapi()
+    finally:
+        _run(runtime.aclose)
+    text = json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
