@@ -239,6 +239,15 @@ class AccountRepository:
     async def get_email_token(self, token_id: uuid.UUID) -> EmailToken | None:
         return await self.session.get(EmailToken, token_id)
 
+    async def find_email_token(
+        self, token_hash: str, purposes: Sequence[EmailTokenPurpose]
+    ) -> EmailToken | None:
+        """The token whatever its state (live, used or expired), without spending it."""
+        stmt = select(EmailToken).where(
+            EmailToken.token_hash == token_hash, EmailToken.purpose.in_(purposes)
+        )
+        return await self.session.scalar(stmt)
+
     async def claim_email_token(
         self, token_hash: str, purposes: Sequence[EmailTokenPurpose]
     ) -> EmailToken | None:

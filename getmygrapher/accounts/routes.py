@@ -5,10 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
-from pydantic import Field
+from fastapi import APIRouter, Depends, Form, Header, Query, Request, Response, status
+from fastapi.responses import HTMLResponse
+from pydantic import Field, TypeAdapter, ValidationError
 
+from getmygrapher.accounts import pages
 from getmygrapher.accounts import service as accounts_service
+from getmygrapher.accounts.errors import EmailTaken, InvalidToken
 from getmygrapher.accounts.schemas import (
     Accepted,
     ChangePassword,
@@ -23,6 +26,7 @@ from getmygrapher.accounts.schemas import (
     OpaqueToken,
     OtpRequest,
     OtpSignIn,
+    Password,
     PhoneChange,
     PhoneVerify,
     RecoveryCodes,
@@ -40,6 +44,7 @@ from getmygrapher.accounts.schemas import (
     UpdateMe,
 )
 from getmygrapher.core.db import DbSession
+from getmygrapher.core.errors import ValidationFailed
 from getmygrapher.core.pagination import Page
 from getmygrapher.core.schemas import PlainText, RequestModel
 from getmygrapher.core.security import Admin, CurrentUser, Role, client_ip
@@ -148,6 +153,88 @@ async def reset_password(body: ResetPassword, db: DbSession, auth: Auth) -> Resp
         db, auth, token=body.token, new_password=body.new_password
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# Pages that the links in e-mails open when no web app is configured ----------------------------
+
+LinkToken = Annotated[str, Query(description="The token from the link in the e-mail.")]
+_NEW_PASSWORD: TypeAdapter[str] = TypeAdapter(Password)
+
+
+@auth_router.get(
+    "/verify-email/page",
+    operation_id="verify_email_page",
+    response_class=HTMLResponse,
+    responses=pages.html_responses(400, 409),
+)
+async def verify_email_page(db: DbSession, auth: Auth, token: LinkToken = "") -> HTMLResponse:
+    """Verifies the address from the link in the e-mail and says so in words."""
+    try:
+        async with db.begin_nested():  # a refused link keeps nothing this request wrote
+            await accounts_service.verify_email(db, auth, token=token)
+    except EmailTaken:
+        return pages.message(status.HTTP_409_CONFLICT, *pages.EMAIL_TAKEN)
+    except InvalidToken:
+        if await accounts_service.verification_link_was_used(db, token=token):
+            return pages.message(status.HTTP_200_OK, *pages.ALREADY_VERIFIED)
+        return pages.message(status.HTTP_400_BAD_REQUEST, *pages.LINK_EXPIRED)
+    return pages.message(status.HTTP_200_OK, *pages.VERIFIED)
+
+
+@auth_router.get(
+    "/password/reset/page",
+    operation_id="reset_password_page",
+    response_class=HTMLResponse,
+    responses=pages.html_responses(400),
+)
+async def reset_password_page(
+    request: Request, db: DbSession, token: LinkToken = ""
+) -> HTMLResponse:
+    """A form for the new password. Opening the link does not spend it: mail scanners open
+    links too."""
+    if not await accounts_service.reset_link_is_live(db, token=token):
+        return pages.message(status.HTTP_400_BAD_REQUEST, *pages.LINK_EXPIRED)
+    return pages.reset_form(status.HTTP_200_OK, action=request.url.path, token=token)
+
+
+@auth_router.post(
+    "/password/reset/page",
+    operation_id="submit_reset_password_page",
+    response_class=HTMLResponse,
+    responses=pages.html_responses(400, 422),
+)
+async def submit_reset_password_page(
+    request: Request,
+    db: DbSession,
+    auth: Auth,
+    token: Annotated[str, Form()] = "",
+    new_password: Annotated[str, Form()] = "",
+    confirm_password: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    """Sets the new password from the form (the rules of `reset_password`); a mistake shows
+    the form again and leaves the link usable."""
+    if not await accounts_service.reset_link_is_live(db, token=token):
+        return pages.message(status.HTTP_400_BAD_REQUEST, *pages.LINK_EXPIRED)
+    problem = pages.PASSWORDS_DIFFER if new_password != confirm_password else None
+    try:
+        _NEW_PASSWORD.validate_python(new_password)
+    except ValidationError as error:
+        problem = problem or pages.password_problem(error)
+    if problem is None:
+        try:
+            async with db.begin_nested():  # a refused password keeps the link unspent
+                await accounts_service.reset_password(
+                    db, auth, token=token, new_password=new_password
+                )
+        except InvalidToken:
+            return pages.message(status.HTTP_400_BAD_REQUEST, *pages.LINK_EXPIRED)
+        except ValidationFailed as error:
+            problem = pages.sentence(error.detail)
+        else:
+            return pages.message(status.HTTP_200_OK, *pages.PASSWORD_CHANGED)
+    return pages.reset_form(
+        status.HTTP_422_UNPROCESSABLE_CONTENT, action=request.url.path, token=token, error=problem
+    )
 
 
 # Phone -------------------------------------------------------------------------------------------

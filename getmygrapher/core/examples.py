@@ -89,7 +89,7 @@ class _Builder:
     def __init__(self, components: Mapping[str, Any]) -> None:
         self.components = components
 
-    def build(self, schema: Mapping[str, Any], hint: str, depth: int) -> Any:  # noqa: C901, PLR0911 - one branch per JSON Schema keyword
+    def build(self, schema: Mapping[str, Any], hint: str, depth: int) -> Any:  # noqa: C901 - one branch per JSON Schema keyword
         if depth > 6:
             return None
         for key in ("examples", "example"):

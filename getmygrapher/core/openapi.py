@@ -194,7 +194,7 @@ class _Reader:
                 # `repository.require_user(...)` on an instance: any class this module knows
                 # with that method may be the one called; failing that, any class of ours.
                 name = node.func.attr
-                known = [m for m in map(lambda c: _method(c, name), classes) if m is not None]
+                known = [m for m in (_method(c, name) for c in classes) if m is not None]
                 callees.extend(known or _methods_named().get(name, ()))
         return callees
 

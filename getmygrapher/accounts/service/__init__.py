@@ -4,12 +4,14 @@ from getmygrapher.accounts.service.context import AuthContext, Caller
 from getmygrapher.accounts.service.email import (
     request_password_reset,
     resend_verification_email,
+    reset_link_is_live,
     reset_password,
     send_email_change,
     send_password_reset,
     send_security_notice,
     send_signup_notice,
     send_verification_email,
+    verification_link_was_used,
     verify_email,
 )
 from getmygrapher.accounts.service.google import (
@@ -89,6 +91,7 @@ __all__ = [
     "request_password_reset",
     "request_sign_in_code",
     "resend_verification_email",
+    "reset_link_is_live",
     "reset_password",
     "revoke_session",
     "send_email_change",
@@ -108,6 +111,7 @@ __all__ = [
     "start_session",
     "start_web_sign_in",
     "update_me",
+    "verification_link_was_used",
     "verify_email",
     "verify_phone",
 ]

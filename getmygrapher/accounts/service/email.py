@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from getmygrapher.accounts.errors import EmailTaken, InvalidToken
-from getmygrapher.accounts.models import EmailTokenPurpose, User
+from getmygrapher.accounts.models import EmailToken, EmailTokenPurpose, User
 from getmygrapher.accounts.repository import AccountRepository
 from getmygrapher.accounts.service.context import AuthContext, Caller
 from getmygrapher.core import outbox
@@ -24,6 +24,7 @@ from getmygrapher.core.time import utcnow
 
 VERIFY_TTL = timedelta(hours=24)
 RESET_TTL = timedelta(hours=1)
+MAX_TOKEN_LENGTH = 200  # as OpaqueToken
 
 
 async def _mail(ctx: AuthContext, to: str, subject: str, text: str) -> None:
@@ -41,8 +42,36 @@ async def _new_link_token(
     return token
 
 
+# Without a web app, links open small HTML pages of the API (accounts/routes.py).
+VERIFY_PAGE_PATH = "/v1/auth/verify-email/page"
+RESET_PAGE_PATH = "/v1/auth/password/reset/page"
+
+
+def _link(ctx: AuthContext, *, web_path: str, api_path: str, token: str) -> str:
+    settings = ctx.runtime.settings
+    if settings.web_app_url:
+        return f"{settings.web_app_url.rstrip('/')}{web_path}?token={quote(token)}"
+    return f"{settings.base_url}{api_path}?token={quote(token)}"
+
+
 def _verify_link(ctx: AuthContext, token: str) -> str:
-    return f"{ctx.runtime.settings.base_url}/v1/auth/verify-email?token={quote(token)}"
+    return _link(ctx, web_path="/verify-email", api_path=VERIFY_PAGE_PATH, token=token)
+
+
+def _reset_link(ctx: AuthContext, token: str) -> str:
+    return _link(ctx, web_path="/reset-password", api_path=RESET_PAGE_PATH, token=token)
+
+
+async def _link_token(
+    session: AsyncSession, token: str, purposes: list[EmailTokenPurpose]
+) -> tuple[EmailToken, User] | None:
+    """A link's token and its account, read without spending the token."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    repo = AccountRepository(session)
+    row = await repo.find_email_token(hash_token(token), purposes)
+    user = await repo.get_user(row.user_id) if row else None
+    return (row, user) if row and user else None
 
 
 # Verification ------------------------------------------------------------------------------------
@@ -145,6 +174,18 @@ async def verify_email(session: AsyncSession, ctx: AuthContext, *, token: str) -
         )
 
 
+async def verification_link_was_used(session: AsyncSession, *, token: str) -> bool:
+    """Whether a verification link that no longer works was already used for the address
+    its account now has verified (opened twice, or by a mail scanner first)."""
+    found = await _link_token(
+        session, token, [EmailTokenPurpose.VERIFY_EMAIL, EmailTokenPurpose.CHANGE_EMAIL]
+    )
+    if found is None:
+        return False
+    row, user = found
+    return row.used_at is not None and user.email_verified and user.email == row.email
+
+
 # E-mail change -----------------------------------------------------------------------------------
 
 
@@ -211,13 +252,27 @@ async def send_password_reset(
     token = await _new_link_token(
         repo, user=user, purpose=EmailTokenPurpose.RESET_PASSWORD, email=user.email, ttl=RESET_TTL
     )
-    link = f"{ctx.runtime.settings.app_url}/reset-password?token={quote(token)}"
+    link = _reset_link(ctx, token)
     await _mail(
         ctx,
         user.email,
         "Reset your GetMyGrapher password",
         f"Open this link within one hour to choose a new password:\n\n{link}\n\n"
         "If you did not ask for this, ignore this message; your password is unchanged.",
+    )
+
+
+async def reset_link_is_live(session: AsyncSession, *, token: str) -> bool:
+    """Whether a reset link would still be accepted; asking does not spend it."""
+    found = await _link_token(session, token, [EmailTokenPurpose.RESET_PASSWORD])
+    if found is None:
+        return False
+    row, user = found
+    return (
+        row.used_at is None
+        and row.expires_at > utcnow()
+        and user.email == row.email
+        and user.status is not AccountStatus.DELETED
     )
 
 
