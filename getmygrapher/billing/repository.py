@@ -39,13 +39,12 @@ _LIVE = """
 
 _TIER = text(f"SELECT EXISTS (SELECT 1 FROM subscriptions s WHERE {_LIVE})")  # noqa: S608 - constant
 
-_FEATURE_VALUE = text(
-    f"""
+FEATURE_VALUE_SQL = f"""
     SELECT value FROM plan_features
     WHERE feature = :feature AND tier = CASE WHEN EXISTS (
         SELECT 1 FROM subscriptions s WHERE {_LIVE}) THEN 'pro'::tier ELSE 'free'::tier END
-    """  # noqa: S608 - built from constants only
-)
+"""  # noqa: S608 - built from constants only
+_FEATURE_VALUE = text(FEATURE_VALUE_SQL)
 
 # Check and count in one statement: the conflict branch only increments below the limit, and
 # concurrent transactions queue on the row, so no number of parallel calls can overshoot.
@@ -129,9 +128,14 @@ class BillingRepository:
         return bool(await self.session.scalar(_TIER, self._live_params(user_id, at)))
 
     async def feature_value(self, user_id: uuid.UUID, feature: str, at: dt.datetime) -> int | None:
-        params = self._live_params(user_id, at) | {"feature": feature}
+        _, params = self.feature_value_query(user_id, feature, at)
         value = await self.session.scalar(_FEATURE_VALUE, params)
         return None if value is None else int(value)
+
+    def feature_value_query(
+        self, user_id: uuid.UUID, feature: str, at: dt.datetime
+    ) -> tuple[str, dict[str, Any]]:
+        return FEATURE_VALUE_SQL, self._live_params(user_id, at) | {"feature": feature}
 
     async def consume(
         self, *, user_id: uuid.UUID, feature: str, period_start: dt.date, limit: int

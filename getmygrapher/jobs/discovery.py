@@ -16,12 +16,15 @@ Only constant fragments are joined into the SQL text; every value is a bound par
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, get_args
+from typing import Any, cast, get_args
 
-from sqlalchemy import text
+import asyncpg
+from sqlalchemy import exc, text
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from getmygrapher.core import places
@@ -41,6 +44,9 @@ LISTED = "j.status = 'active' AND j.moderation_status = 'approved' AND j.deleted
 DISTANCE = "gmg_haversine_km(:lat, :lng, j.lat, j.lng)"
 TSQUERY = "websearch_to_tsquery('english', :q)"
 TEXT_MATCH = f"j.search_vector @@ {TSQUERY}"
+# On a walk, the same test with the query parsed once: in a filter the function call runs again
+# for every job walked, which took most of a search's time.
+WALK_TEXT_MATCH = f"j.search_vector @@ (SELECT {TSQUERY})"
 RANK = (
     f"CAST(round(CAST(ts_rank_cd(j.search_vector, {TSQUERY}) + similarity(j.title, :q) "
     "AS numeric), 6) AS float8)"
@@ -49,24 +55,6 @@ COLUMNS = (
     "j.id, j.title, j.description, j.category, j.professional_types, j.job_date, j.starts_at, "
     "j.applications_close_at, j.city, j.state, j.budget_min, j.budget_max, j.budget_type, "
     "j.negotiable, j.urgency, j.positions, j.published_at, j.urgency_rank"
-)
-# Everything the walks read, so they are index-only scans (see the model's covering index).
-COVERED = (
-    "id",
-    "lat",
-    "lng",
-    "client_id",
-    "applications_close_at",
-    "category",
-    "professional_types",
-    "urgency_rank",
-    "job_date",
-    "budget_min",
-    "budget_max",
-    "budget_type",
-    "published_at",
-    "starts_at",
-    "search_vector",
 )
 
 
@@ -176,13 +164,15 @@ def _keyset(query: Query, params: dict[str, Any]) -> list[str]:
     return [_ORDER[query.sort][1]]
 
 
-def _filters(query: Query, params: dict[str, Any], *, with_text: bool = True) -> list[str]:
-    """The caller's filters, and the words."""
+def _filters(
+    query: Query, params: dict[str, Any], *, with_text: bool = True, walk: bool = False
+) -> list[str]:
+    """The caller's filters, and the words (tested as a walk does them, or for the index)."""
     clauses = []
     if query.text:
         params["q"] = query.text
         if with_text:
-            clauses.append(TEXT_MATCH)
+            clauses.append(WALK_TEXT_MATCH if walk else TEXT_MATCH)
     urgency_ranks = sorted({URGENCY_RANKS[name] for name in query.urgencies})
     filters: list[tuple[bool, str, dict[str, Any]]] = [
         (bool(query.category), "j.category = :category", {"category": query.category}),
@@ -227,16 +217,18 @@ def _filters(query: Query, params: dict[str, Any], *, with_text: bool = True) ->
     return clauses
 
 
-def _walk(query: Query, params: dict[str, Any], *, keyset: bool) -> str:
-    """The nearest TEXT_WALK_LIMIT listed jobs in the radius, read from the index alone, for
-    word and filter tests on top: a search never walks further than that, however rare its
-    words. Materialised, so the jobs walked can be counted without walking again."""
+def _walk(query: Query, params: dict[str, Any], tests: str, *, keyset: bool) -> str:
+    """The nearest TEXT_WALK_LIMIT listed jobs in the radius, read from the index alone (every
+    column the tests read is covered), each with whether it passes the word and filter tests:
+    a search never walks further than that, however rare its words. Materialised, so the jobs
+    walked can be counted without walking again; it keeps only what the steps after it read,
+    as copying the covered columns (the words above all) into it cost more than the tests."""
     area = _area(query, params) + (_keyset(query, params) if keyset else [])
     params["walk"] = TEXT_WALK_LIMIT
-    columns = ", ".join(f"j.{name}" for name in COVERED)
     return (
-        f"walk AS MATERIALIZED (SELECT {columns} FROM jobs j "  # noqa: S608 - constants
-        f"WHERE {' AND '.join(area)} ORDER BY j.point <-> point(:lng, :lat) LIMIT :walk)"
+        f"walk AS MATERIALIZED (SELECT j.id, j.lat, j.lng, ({tests}) AS passes "  # noqa: S608
+        f"FROM jobs j WHERE {' AND '.join(area)} "
+        "ORDER BY j.point <-> point(:lng, :lat) LIMIT :walk)"
     )
 
 
@@ -251,12 +243,13 @@ def nearest_sql(query: Query) -> tuple[str, dict[str, Any]]:
     everything inside that bound by true distance. A search walks at most TEXT_WALK_LIMIT
     jobs; a null `km` then sends the caller to the text index."""
     params: dict[str, Any] = {"k": query.limit + 1}
-    where = " AND ".join(_area(query, params) + _filters(query, params) + _keyset(query, params))
+    filters = _filters(query, params, walk=True)
+    where = " AND ".join(_area(query, params) + filters + _keyset(query, params))
     if query.text:
-        tests = " AND ".join(_filters(query, params))
+        tests = " AND ".join(filters)
         steps = (
-            f"{_walk(query, params, keyset=True)}, "  # noqa: S608 - constants
-            f"knn AS (SELECT {DISTANCE} AS d FROM walk j WHERE {tests} LIMIT :k), "
+            f"{_walk(query, params, tests, keyset=True)}, "  # noqa: S608 - constants
+            f"knn AS (SELECT {DISTANCE} AS d FROM walk j WHERE j.passes LIMIT :k), "
             "bound AS (SELECT count(*) AS found, CASE "
             "WHEN count(*) = :k THEN least(CAST(:radius AS float8), max(d)) "
             f"WHEN {_WALKED_ALL} THEN CAST(:radius AS float8) END AS km FROM knn)"
@@ -361,10 +354,10 @@ def candidates_sql(query: Query) -> tuple[str, dict[str, Any]]:
     """The page among the nearest RELEVANCE_CANDIDATES matches met on a walk; `complete` is
     false when the walk stopped at its limit before meeting them all."""
     params: dict[str, Any] = {"k": RELEVANCE_CANDIDATES}
-    tests = " AND ".join(_filters(query, params))
+    tests = " AND ".join(_filters(query, params, walk=True))
     sql = (
-        f"WITH {_walk(query, params, keyset=False)}, "  # noqa: S608 - constants
-        f"candidates AS (SELECT j.id, {DISTANCE} AS d FROM walk j WHERE {tests} LIMIT :k), "
+        f"WITH {_walk(query, params, tests, keyset=False)}, "  # noqa: S608 - constants
+        f"candidates AS (SELECT j.id, {DISTANCE} AS d FROM walk j WHERE j.passes LIMIT :k), "
         f"state AS (SELECT count(*) = :k OR {_WALKED_ALL} AS complete FROM candidates), "
         f"ranked AS (SELECT c.id, c.d AS distance, {RANK} AS relevance "
         "  FROM candidates c JOIN jobs j ON j.id = c.id), "
@@ -390,55 +383,136 @@ def ranked_sql(query: Query, ids: Sequence[uuid.UUID]) -> tuple[str, dict[str, A
 
 
 # For the walks: no bitmaps (see above), and one plan kept per statement, since the plan of a
-# walk does not depend on the values and planning one costs as much as running it.
-_WALK = text(
-    "SELECT set_config('enable_bitmapscan', 'off', true), "
-    "set_config('plan_cache_mode', 'force_generic_plan', true)"
+# walk does not depend on the values and planning one costs as much as running it. Set for the
+# rest of the transaction, and changed only when a statement needs the other settings: a
+# discovery request asks nothing after its pages, so the walks never pay a round trip to put
+# the defaults back.
+_PLANNER = {True: ("off", "force_generic_plan"), False: ("on", "auto")}
+_SETTINGS = (
+    "set_config('enable_bitmapscan', :bitmapscan, true) AS bitmapscan, "
+    "set_config('plan_cache_mode', :plan_cache_mode, true) AS plan_cache_mode"
 )
-_DEFAULTS = text(
-    "SELECT set_config('enable_bitmapscan', 'on', true), "
-    "set_config('plan_cache_mode', 'auto', true)"
-)
+_SET = f"SELECT {_SETTINGS}"
+_WALKING = "discovery_walking"  # session.info: (the transaction, whether walk settings hold)
+
+Row = Mapping[str, Any]
+
+
+def starts_with_walk(sort: str, *, searching: bool) -> bool:
+    """Whether the first statement of `run` for this sort walks the index (bitmaps off)."""
+    return not (searching and sort not in {"distance", "relevance"})
+
+
+@dataclass(frozen=True)
+class Viewer:
+    radius_cap: int | None  # None: no such feature
+    blocked: list[uuid.UUID]
+
+
+async def viewer(
+    session: AsyncSession,
+    *,
+    radius_cap: tuple[str, dict[str, Any]],
+    blocked: tuple[str, dict[str, Any]],
+    walk: bool,
+) -> Viewer:
+    """What a signed-in search needs before its pages, in one round trip with the planner
+    settings of its first statement: the radius cap (a scalar query) and the people blocked
+    either way (a query of ids), each with its parameters."""
+    params = _merged(radius_cap[1], blocked[1], _planner_params(walk))
+    sql = f"SELECT ({radius_cap[0]}) AS radius_cap, ARRAY({blocked[0]}) AS blocked, {_SETTINGS}"
+    [row] = await _fetch(session, sql, params)
+    session.info[_WALKING] = (session.get_transaction(), walk)
+    cap = row["radius_cap"]
+    return Viewer(radius_cap=None if cap is None else int(cap), blocked=list(row["blocked"]))
+
+
+def _planner_params(walk: bool) -> dict[str, Any]:
+    bitmapscan, plan_cache_mode = _PLANNER[walk]
+    return {"bitmapscan": bitmapscan, "plan_cache_mode": plan_cache_mode}
+
+
+def _merged(*parts: dict[str, Any]) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for part in parts:
+        for name, value in part.items():
+            if name in merged and merged[name] != value:
+                raise ValueError(f"two values for the parameter {name!r}")
+            merged[name] = value
+    return merged
+
+
+@functools.lru_cache(maxsize=1024)
+def _positional(sql: str) -> tuple[str, tuple[str, ...]]:
+    """The statement as asyncpg takes it (`$1`…) and the parameter behind each number; the
+    statements are few (one per sort and set of filters), so each is compiled once."""
+    compiled = text(sql).compile(dialect=_DIALECT)
+    return compiled.string, tuple(compiled.positiontup or ())
+
+
+_DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
 
 
 async def _rows(
     session: AsyncSession, statement: tuple[str, dict[str, Any]], *, bitmaps: bool
-) -> list[Any]:
-    if bitmaps:
-        return list((await session.execute(text(statement[0]), statement[1])).all())
-    await session.execute(_WALK)
+) -> list[Row]:
+    """The statement's rows, under the planner settings it needs."""
+    walk = not bitmaps
+    transaction = session.get_transaction()
+    held = session.info.get(_WALKING)
+    if transaction is None or held is None or held[0] is not transaction:
+        held = (transaction, False)  # a transaction starts with the defaults
+    if held[1] != walk:
+        await _fetch(session, _SET, _planner_params(walk))
+        session.info[_WALKING] = (session.get_transaction(), walk)
+    return await _fetch(session, *statement)
+
+
+async def _fetch(session: AsyncSession, sql: str, params: dict[str, Any]) -> list[Row]:
+    """Rows straight from asyncpg inside the session's transaction: these statements are the
+    hot path, and SQLAlchemy's statement and row handling cost as much again as asyncpg's round
+    trip. Through SQLAlchemy while the transaction has yet to begin, so it begins there."""
+    connection = await session.connection()
+    driver: Any = (await connection.get_raw_connection()).driver_connection
+    if not driver.is_in_transaction():
+        return cast(list[Row], (await session.execute(text(sql), params)).mappings().all())
+    statement, names = _positional(sql)
     try:
-        return list((await session.execute(text(statement[0]), statement[1])).all())
-    finally:
-        await session.execute(_DEFAULTS)
+        return cast(list[Row], await driver.fetch(statement, *[params[name] for name in names]))
+    except (asyncpg.InterfaceError, asyncpg.PostgresConnectionError) as error:
+        # As SQLAlchemy would report them: the connection is not reused, the caller gets 503.
+        await connection.invalidate(error)
+        raise exc.OperationalError(sql, None, error, connection_invalidated=True) from error
+    except asyncpg.PostgresError as error:
+        raise exc.DBAPIError(sql, None, error) from error
 
 
-async def run(session: AsyncSession, query: Query) -> Sequence[Any]:
+async def run(session: AsyncSession, query: Query) -> Sequence[Row]:
     """At most limit + 1 rows of the page, in order."""
     if query.sort == "relevance":
         return await _by_relevance(session, query)
     if query.sort == "date_posted" and not query.text:
         walked = await _rows(session, newest_walk_sql(query), bitmaps=False)
-        if walked[0].complete:
-            return [row for row in walked if row.id is not None]
+        if walked[0]["complete"]:
+            return [row for row in walked if row["id"] is not None]
     if query.sort != "distance":
         return await _rows(session, sorted_sql(query), bitmaps=bool(query.text))
     rows = await _rows(session, nearest_sql(query), bitmaps=False)
-    if query.text and rows[0].km is None:
+    if query.text and rows[0]["km"] is None:
         return await _rows(session, text_fallback_sql(query, limit=query.limit + 1), bitmaps=True)
-    return [row for row in rows if row.id is not None]
+    return [row for row in rows if row["id"] is not None]
 
 
-async def _by_relevance(session: AsyncSession, query: Query) -> list[Any]:
+async def _by_relevance(session: AsyncSession, query: Query) -> list[Row]:
     """Text rank, then distance (JOB-9), over the nearest matches: met on a walk, or through
     the text index when the words are too rare for one."""
     rows = await _rows(session, candidates_sql(query), bitmaps=False)
-    if rows[0].complete:
-        return [row for row in rows if row.id is not None]
+    if rows[0]["complete"]:
+        return [row for row in rows if row["id"] is not None]
     nearest = await _rows(
         session, text_fallback_sql(query, limit=RELEVANCE_CANDIDATES), bitmaps=True
     )
-    return await _rows(session, ranked_sql(query, [row.id for row in nearest]), bitmaps=True)
+    return await _rows(session, ranked_sql(query, [row["id"] for row in nearest]), bitmaps=True)
 
 
 NAIVE_NEARBY = (

@@ -117,3 +117,13 @@ async def blocked_ids(session: AsyncSession, user_id: uuid.UUID) -> set[uuid.UUI
         .union(select(Block.blocker_id).where(Block.blocked_id == user_id))
     )
     return {row[0] for row in rows}
+
+
+def blocked_ids_query(user_id: uuid.UUID) -> tuple[str, dict[str, Any]]:
+    """What `blocked_ids` asks, as SQL over `:user_id` and its parameters, for a read that
+    folds it into its own statement to save a round trip (discovery)."""
+    return (
+        "SELECT b.blocked_id FROM blocks b WHERE b.blocker_id = :user_id "
+        "UNION SELECT b.blocker_id FROM blocks b WHERE b.blocked_id = :user_id",
+        {"user_id": user_id},
+    )

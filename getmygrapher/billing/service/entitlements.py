@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,6 +60,15 @@ async def feature_value(
     if value is None:
         raise UnknownFeature(f"There is no feature called {feature!r}.")
     return value
+
+
+def feature_value_query(
+    session: AsyncSession, *, user_id: uuid.UUID, feature: str, at: dt.datetime | None = None
+) -> tuple[str, dict[str, Any]]:
+    """What `feature_value` asks, as a scalar subquery and its bound parameters (`:user_id`,
+    `:at`, `:leeway`, `:feature`), for a read that folds it into its own statement to save a
+    round trip (discovery). It is NULL there for an unknown feature."""
+    return BillingRepository(session).feature_value_query(user_id, feature, at or utcnow())
 
 
 async def has_feature(session: AsyncSession, *, user_id: uuid.UUID, feature: str) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +20,7 @@ from getmygrapher.jobs.models import (
     ModerationStatus,
 )
 from getmygrapher.jobs.repository import JobRepository
-from getmygrapher.jobs.schemas import ApplicationCounts, Budget, ClientSummary, JobCard, JobRead
+from getmygrapher.jobs.schemas import ApplicationCounts, Budget, ClientSummary, JobRead
 from getmygrapher.messaging import service as messaging_service
 from getmygrapher.notifications import service as notifications_service
 
@@ -133,32 +133,35 @@ async def job_reads(
     return reads
 
 
-def card(r: Any) -> JobCard:
-    """One discovery row (a SQL row, not an ORM object) as a result card."""
-    relevance = r._mapping.get("relevance")
-    return JobCard(
-        id=r.id,
-        title=r.title,
-        description=r.description[:200] if r.description else None,
-        category=r.category,
-        professional_types=list(r.professional_types),
-        job_date=r.job_date,
-        starts_at=r.starts_at,
-        applications_close_at=r.applications_close_at,
-        city=r.city,
-        state=r.state,
-        budget=Budget(
-            min_rupees=r.budget_min,
-            max_rupees=r.budget_max,
-            type=r.budget_type,
-            negotiable=r.negotiable,
-        ),
-        urgency=r.urgency,
-        positions=r.positions,
-        published_at=r.published_at,
-        distance_km=round(float(r.distance), 1) if r.distance is not None else None,
-        relevance=float(relevance) if relevance is not None else None,
-    )
+def card(r: Mapping[str, Any]) -> dict[str, Any]:
+    """One discovery row (a SQL row, not an ORM object) as a JobCard's fields, in its order,
+    ready for JSON: the database has typed every value already."""
+    relevance = r.get("relevance")
+    distance = r["distance"]
+    description = r["description"]
+    return {
+        "id": r["id"],
+        "title": r["title"],
+        "description": description[:200] if description else None,
+        "category": r["category"],
+        "professional_types": list(r["professional_types"]),
+        "job_date": r["job_date"],
+        "starts_at": r["starts_at"],
+        "applications_close_at": r["applications_close_at"],
+        "city": r["city"],
+        "state": r["state"],
+        "budget": {
+            "min_rupees": r["budget_min"],
+            "max_rupees": r["budget_max"],
+            "type": r["budget_type"],
+            "negotiable": r["negotiable"],
+        },
+        "urgency": r["urgency"],
+        "positions": r["positions"],
+        "published_at": r["published_at"],
+        "distance_km": round(float(distance), 1) if distance is not None else None,
+        "relevance": float(relevance) if relevance is not None else None,
+    }
 
 
 async def reject_open(

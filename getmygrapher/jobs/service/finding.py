@@ -23,14 +23,16 @@ from getmygrapher.jobs import discovery
 from getmygrapher.jobs.errors import JobNotFound
 from getmygrapher.jobs.models import Job, JobStatus, ModerationStatus
 from getmygrapher.jobs.repository import JobRepository
-from getmygrapher.jobs.schemas import Centre, DiscoveryPage, JobRead
+from getmygrapher.jobs.schemas import Centre, JobRead
 from getmygrapher.jobs.service.common import NOT_FOUND, card, is_open, job_reads
+from getmygrapher.moderation import service as moderation_service
 from getmygrapher.profiles import service as profiles_service
 
 DEFAULT_RADIUS_KM = 25
 ANONYMOUS_RADIUS_CAP_KM = 25  # what Free allows; anonymous visitors get no more
 MAX_SAVED = 500
 MAX_TYPE_FILTERS = 20
+RADIUS_FEATURE = "search_radius_km"
 
 
 async def _centre(
@@ -59,9 +61,7 @@ async def radius_cap(session: AsyncSession, viewer: Principal | None) -> int:
     """SRCH-7: the tier's `search_radius_km`, checked on the server."""
     if viewer is None:
         return ANONYMOUS_RADIUS_CAP_KM
-    return await billing_service.feature_value(
-        session, user_id=viewer.id, feature="search_radius_km"
-    )
+    return await billing_service.feature_value(session, user_id=viewer.id, feature=RADIUS_FEATURE)
 
 
 async def discover(
@@ -84,9 +84,10 @@ async def discover(
     budget_type: str | None,
     limit: int | None,
     cursor: str | None,
-) -> DiscoveryPage:
+) -> dict[str, Any]:
     """Only active, approved jobs of others still open for applications, nearest first unless
-    asked otherwise; every filter and the sort run in the database."""
+    asked otherwise; every filter and the sort run in the database. The page is a
+    DiscoveryPage's JSON-ready fields."""
     if (lat is None) != (lng is None):
         raise ValidationFailed.field("lat", "required_field", "Give both lat and lng.")
     if len(professional_types) > MAX_TYPE_FILTERS:
@@ -96,19 +97,21 @@ async def discover(
     if date_from and date_to and date_from > date_to:
         raise ValidationFailed.field("date_from", "out_of_range", "The range is backwards.")
     centre = await _centre(session, viewer, lat, lng, pin_code)
-    cap = await radius_cap(session, viewer)
-    asked = radius_km or DEFAULT_RADIUS_KM
-    applied = min(asked, cap)
     chosen = sort or ("relevance" if q else "distance")
     if chosen == "relevance" and not q:
         raise ValidationFailed.field("sort", "not_allowed", "Relevance needs a search query.")
     size = clamp_limit(limit)
     columns = discovery.cursor_columns(chosen)
     after = decode_cursor(cursor, arity=len(columns), types=discovery.cursor_types(chosen))
-    excluded = (
-        [viewer.id, *await profiles_service.blocked_ids(session, viewer.id)] if viewer else []
-    )
     searched = await _spelled(session, q) if q else None
+    # Last before the pages: it sets the planner for their first statement.
+    cap, excluded = ANONYMOUS_RADIUS_CAP_KM, []
+    if viewer is not None:
+        walk = discovery.starts_with_walk(chosen, searching=bool(q))
+        cap, blocked = await _viewer(session, viewer, walk=walk)
+        excluded = [viewer.id, *blocked]
+    asked = radius_km or DEFAULT_RADIUS_KM
+    applied = min(asked, cap)
     query = discovery.Query(
         lat=centre.lat,
         lng=centre.lng,
@@ -132,14 +135,34 @@ async def discover(
     next_cursor = None
     if len(rows) > size and items:
         next_cursor = encode_cursor(tuple(_key(items[-1], name) for name in columns))
-    return DiscoveryPage(
-        items=[card(row) for row in items],
-        next_cursor=next_cursor,
-        radius_km_applied=applied,
-        radius_capped=asked > cap,
-        centre=centre,
-        searched_for=searched if searched != q else None,
+    # A DiscoveryPage as plain data: every value comes typed from the database, and
+    # validating twenty cards into models cost more than serialising them.
+    return {
+        "items": [card(row) for row in items],
+        "next_cursor": next_cursor,
+        "radius_km_applied": applied,
+        "radius_capped": asked > cap,
+        "centre": centre.model_dump(),
+        "searched_for": searched if searched != q else None,
+    }
+
+
+async def _viewer(
+    session: AsyncSession, viewer: Principal, *, walk: bool
+) -> tuple[int, list[uuid.UUID]]:
+    """The viewer's radius cap (SRCH-7) and everyone blocked either way (GEN-15), asked in one
+    round trip with the planner settings of the first page's statement."""
+    found = await discovery.viewer(
+        session,
+        radius_cap=billing_service.feature_value_query(
+            session, user_id=viewer.id, feature=RADIUS_FEATURE
+        ),
+        blocked=moderation_service.blocked_ids_query(viewer.id),
+        walk=walk,
     )
+    if found.radius_cap is None:  # no such feature: billing says so
+        return await radius_cap(session, viewer), found.blocked
+    return found.radius_cap, found.blocked
 
 
 _WORD = re.compile(r"[^\W\d_]{3,40}")
@@ -166,8 +189,8 @@ async def _spelled(session: AsyncSession, q: str) -> str:
     return _WORD.sub(lambda match: fixes.get(match.group().lower(), match.group()), q)
 
 
-def _key(row: Any, name: str) -> Any:
-    value = getattr(row, name)
+def _key(row: discovery.Row, name: str) -> Any:
+    value = row[name]
     if name in {"distance", "relevance"} and value is not None:
         return float(value)
     return value
