@@ -15,6 +15,12 @@ from getmygrapher import registry
 from getmygrapher.accounts import service as accounts_service
 from getmygrapher.accounts.routes import admin_router, auth_router, me_router
 from getmygrapher.analytics.routes import router as analytics_router
+from getmygrapher.availability.routes import (
+    bookings_router,
+    calendar_router,
+    patterns_router,
+    sharing_router,
+)
 from getmygrapher.billing.routes import (
     admin_billing_router,
     billing_router,
@@ -192,6 +198,10 @@ def create_app(
         profiles_router,
         moderation_profiles_router,
         contacts_router,
+        calendar_router,
+        patterns_router,
+        sharing_router,
+        bookings_router,
         moderation_jobs_router,
         notifications_router,
         chat_settings_router,

@@ -5,6 +5,8 @@ from getmygrapher.accounts import models as accounts_models
 from getmygrapher.accounts import service as accounts_service
 from getmygrapher.accounts import tasks as accounts_tasks
 from getmygrapher.availability import models as availability_models
+from getmygrapher.availability import service as availability_service
+from getmygrapher.availability import tasks as availability_tasks
 from getmygrapher.billing import models as billing_models
 from getmygrapher.billing import service as billing_service
 from getmygrapher.billing import tasks as billing_tasks
@@ -45,6 +47,7 @@ TASK_MODULES = (
     housekeeping,
     accounts_tasks,
     billing_tasks,
+    availability_tasks,
     contacts_tasks,
     profiles_tasks,
     jobs_tasks,
@@ -65,6 +68,11 @@ profiles_service.register_connection_check(messaging_service.in_conversation_wit
 contacts_service.on_consent_event(messaging_service.on_consent_event)
 # "Message" on a profile opens the pair's conversation (CRQ-1).
 contacts_service.register_conversation_opener(messaging_service.open_from_profile)
+# Booking events appear in the pair's conversation (MSG-18).
+availability_service.on_booking_message(messaging_service.post_booking_event)
+# Calendars shown only to professionals or to contacts ask the areas that know (AV-8, AV-9).
+availability_service.register_professional_check(profiles_service.is_professional)
+availability_service.register_contact_check(contacts_service.mutual)
 # Messaging learns about jobs without importing them (job inquiries, teams).
 messaging_service.register_job_lookup(jobs_service.job_facts)
 

@@ -411,6 +411,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/password/reset/page": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reset Password Page
+         * @description A form for the new password. Opening the link does not spend it: mail scanners open
+         *     links too.
+         */
+        get: operations["reset_password_page"];
+        put?: never;
+        /**
+         * Submit Reset Password Page
+         * @description Sets the new password from the form (the rules of `reset_password`); a mistake shows
+         *     the form again and leaves the link usable.
+         */
+        post: operations["submit_reset_password_page"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/refresh": {
         parameters: {
             query?: never;
@@ -457,6 +483,26 @@ export interface paths {
         put?: never;
         /** Verify Email */
         post: operations["verify_email"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/verify-email/page": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Verify Email Page
+         * @description Verifies the address from the link in the e-mail and says so in words.
+         */
+        get: operations["verify_email_page"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -692,6 +738,165 @@ export interface paths {
         post?: never;
         /** Unblock User */
         delete: operations["unblock_user"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/bookings/{booking_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Booking */
+        get: operations["get_booking"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/bookings/{booking_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel Booking */
+        post: operations["cancel_booking"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/bookings/{booking_id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Complete Booking */
+        post: operations["complete_booking"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/bookings/{booking_id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm Booking */
+        post: operations["confirm_booking"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/bookings/{booking_id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Decline Booking */
+        post: operations["decline_booking"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/bookings/{booking_id}/reschedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Propose Booking Time
+         * @description BKG-7: the original time stays booked until the other party accepts.
+         */
+        post: operations["propose_booking_time"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/bookings/{booking_id}/reschedule/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept Booking Time */
+        post: operations["accept_booking_time"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/bookings/{booking_id}/reschedule/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Decline Booking Time */
+        post: operations["decline_booking_time"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/calendar-feeds/{token}.ics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Calendar Feed
+         * @description Anonymous: the token in the URL is the credential. Rate-limited per token and address.
+         */
+        get: operations["read_calendar_feed"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1383,6 +1588,348 @@ export interface paths {
         get: operations["get_billing_profile"];
         /** Save Billing Profile */
         put: operations["save_billing_profile"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/bookings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List My Bookings
+         * @description BKG-6: upcoming soonest first, past newest first.
+         */
+        get: operations["list_my_bookings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/calendar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get My Calendar
+         * @description AV-1: up to 366 days with slots, booking references and client names.
+         */
+        get: operations["get_my_calendar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/calendar/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Bulk Edit Calendar
+         * @description AV-3: one action over up to 366 dates, in one transaction; for each date, what was
+         *     applied and what was skipped, and why. Booked time is never changed.
+         */
+        post: operations["bulk_edit_calendar"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/calendar/conflicts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Booking Conflicts
+         * @description BKG-9: conflicts on the caller's calendar, newest first.
+         */
+        get: operations["list_booking_conflicts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/calendar/conflicts/{conflict_id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resolve Booking Conflict */
+        post: operations["resolve_booking_conflict"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/calendar/days/{day}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Calendar Day
+         * @description AV-14: block a whole day, or lift the block.
+         */
+        put: operations["set_calendar_day"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/calendar/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export My Calendar
+         * @description AV-11: up to 366 days (default a year from today) with references, client names and
+         *     notes; each export is logged.
+         */
+        get: operations["export_my_calendar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/calendar/feed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Issue Calendar Feed
+         * @description A secret subscription URL, shown only now; issuing again replaces the old one.
+         */
+        post: operations["issue_calendar_feed"];
+        /** Revoke Calendar Feed */
+        delete: operations["revoke_calendar_feed"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/calendar/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Calendar
+         * @description AV-11: busy events become blocked time; overlaps with existing slots, bookings above all,
+         *     are skipped and reported. Nothing is stored from a file that cannot be read.
+         */
+        post: operations["import_calendar"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/calendar/pattern-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Pattern Templates
+         * @description AV-5: starting points for a weekly pattern.
+         */
+        get: operations["list_pattern_templates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/calendar/patterns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Patterns */
+        get: operations["list_patterns"];
+        put?: never;
+        /**
+         * Create Pattern
+         * @description AV-4: at most 5 active; an active pattern fills its slots up to the booking horizon.
+         */
+        post: operations["create_pattern"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/calendar/patterns/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview Pattern
+         * @description AV-4: a pattern sent in the body (not stored) or a stored one (`pattern_id`), over at
+         *     most 366 days: the slots it gives and its clashes with bookings. Nothing is written.
+         */
+        post: operations["preview_pattern"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/calendar/patterns/{pattern_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Pattern */
+        get: operations["get_pattern"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Pattern
+         * @description Its future free slots go; booked time and past days stay.
+         */
+        delete: operations["delete_pattern"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Pattern
+         * @description AV-4: only the fields sent change; `active` pauses and resumes. A stale `If-Match`
+         *     (the `version` read) gets 412.
+         */
+        patch: operations["update_pattern"];
+        trace?: never;
+    };
+    "/v1/me/calendar/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Calendar Settings */
+        get: operations["get_calendar_settings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change Calendar Settings */
+        patch: operations["change_calendar_settings"];
+        trace?: never;
+    };
+    "/v1/me/calendar/slots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add Slot */
+        post: operations["add_slot"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/calendar/slots/{slot_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete Slot */
+        delete: operations["delete_slot"];
+        options?: never;
+        head?: never;
+        /** Change Slot */
+        patch: operations["change_slot"];
+        trace?: never;
+    };
+    "/v1/me/calendar/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Calendar Stats
+         * @description AV-10: up to 366 days; by default the current month (IST).
+         */
+        get: operations["get_calendar_stats"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -2354,6 +2901,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/professionals/{professional_id}/availability": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Professional Availability
+         * @description AV-9: up to 92 days ahead (default 30 from today), as the calendar's visibility allows:
+         *     day statuses and, unless the owner hides times, free and busy intervals.
+         */
+        get: operations["get_professional_availability"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/professionals/{professional_id}/bookings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Request Booking
+         * @description BKG-2 ("Book now", PV-2): a verified client asks for a time.
+         */
+        post: operations["request_booking"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/profiles/{profile_id}": {
         parameters: {
             query?: never;
@@ -2952,6 +3540,19 @@ export interface components {
             title?: string | null;
         };
         /**
+         * Body_import_calendar
+         * @example {
+         *       "file": "file"
+         *     }
+         */
+        Body_import_calendar: {
+            /**
+             * File
+             * @description ICS or CSV, at most 1 MB and 1,000 events
+             */
+            file: string;
+        };
+        /**
          * Body_request_verification
          * @example {
          *       "document_type": "aadhar",
@@ -2971,6 +3572,31 @@ export interface components {
             file: string;
         };
         /**
+         * Body_submit_reset_password_page
+         * @example {
+         *       "confirm_password": "",
+         *       "new_password": "",
+         *       "token": ""
+         *     }
+         */
+        Body_submit_reset_password_page: {
+            /**
+             * Confirm Password
+             * @default
+             */
+            confirm_password: string;
+            /**
+             * New Password
+             * @default
+             */
+            new_password: string;
+            /**
+             * Token
+             * @default
+             */
+            token: string;
+        };
+        /**
          * Body_upload_attachment
          * @example {
          *       "file": "file"
@@ -2980,6 +3606,211 @@ export interface components {
             /** File */
             file: string;
         };
+        /**
+         * BookingCancel
+         * @example {
+         *       "reason": "Shared contact details against the rules."
+         *     }
+         */
+        BookingCancel: {
+            /** Reason */
+            reason: string;
+        };
+        /**
+         * BookingDecision
+         * @example {
+         *       "reason": "Shared contact details against the rules."
+         *     }
+         */
+        BookingDecision: {
+            /** Reason */
+            reason?: string | null;
+        };
+        /**
+         * BookingRead
+         * @example {
+         *       "amount": 25000,
+         *       "application_id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *       "cancel_reason": "cancel reason",
+         *       "cancelled_at": "2026-12-05T10:30:00+05:30",
+         *       "cancelled_by": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *       "client": {
+         *         "id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *         "name": "Asha Menon"
+         *       },
+         *       "completed_at": "2026-12-05T10:30:00+05:30",
+         *       "conflicts": [
+         *         {
+         *           "alternatives": [
+         *             {}
+         *           ],
+         *           "booking_id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *           "created_at": "2026-12-05T10:30:00+05:30",
+         *           "detail": "detail",
+         *           "id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *           "status": "pending",
+         *           "type": "double_booking"
+         *         }
+         *       ],
+         *       "created_at": "2026-12-05T10:30:00+05:30",
+         *       "day": "2026-12-20",
+         *       "decline_reason": "decline reason",
+         *       "ends_at": "10:30:00",
+         *       "ends_at_utc": "2026-12-05T10:30:00+05:30",
+         *       "expires_at": "2026-12-05T10:30:00+05:30",
+         *       "hold_until": "2026-12-05T10:30:00+05:30",
+         *       "id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *       "job_id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *       "location": "location",
+         *       "message": "I would love to cover your wedding; my portfolio is on my profile.",
+         *       "professional": {
+         *         "id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *         "name": "Asha Menon"
+         *       },
+         *       "reference": "reference",
+         *       "reschedule": {
+         *         "day": "2026-12-20",
+         *         "ends_at": "10:30:00",
+         *         "expires_at": "2026-12-05T10:30:00+05:30",
+         *         "id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *         "proposed_by": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *         "starts_at": "10:30:00",
+         *         "status": "status"
+         *       },
+         *       "reschedule_count": 3,
+         *       "source": "job_hire",
+         *       "starts_at": "10:30:00",
+         *       "starts_at_utc": "2026-12-05T10:30:00+05:30",
+         *       "status": "pending",
+         *       "timezone": "timezone",
+         *       "version": 1
+         *     }
+         */
+        BookingRead: {
+            /** Amount */
+            amount: number | null;
+            /** Application Id */
+            application_id: string | null;
+            /** Cancel Reason */
+            cancel_reason: string | null;
+            /** Cancelled At */
+            cancelled_at: string | null;
+            /** Cancelled By */
+            cancelled_by: string | null;
+            client: components["schemas"]["getmygrapher__availability__schemas__Party"];
+            /** Completed At */
+            completed_at: string | null;
+            /** Conflicts */
+            conflicts: components["schemas"]["ConflictRead"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Decline Reason */
+            decline_reason: string | null;
+            /**
+             * Ends At
+             * Format: time
+             */
+            ends_at: string;
+            /**
+             * Ends At Utc
+             * Format: date-time
+             */
+            ends_at_utc: string;
+            /** Expires At */
+            expires_at: string | null;
+            /** Hold Until */
+            hold_until: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Job Id */
+            job_id: string | null;
+            /** Location */
+            location: string | null;
+            /** Message */
+            message: string | null;
+            professional: components["schemas"]["getmygrapher__availability__schemas__Party"];
+            /** Reference */
+            reference: string;
+            reschedule: components["schemas"]["RescheduleRead"] | null;
+            /** Reschedule Count */
+            reschedule_count: number;
+            source: components["schemas"]["BookingSource"];
+            /**
+             * Starts At
+             * Format: time
+             */
+            starts_at: string;
+            /**
+             * Starts At Utc
+             * Format: date-time
+             */
+            starts_at_utc: string;
+            status: components["schemas"]["BookingStatus"];
+            /** Timezone */
+            timezone: string;
+            /** Version */
+            version: number;
+        };
+        /**
+         * BookingRequestIn
+         * @example {
+         *       "amount": 25000,
+         *       "day": "2026-12-20",
+         *       "ends_at": "10:30:00",
+         *       "message": "I would love to cover your wedding; my portfolio is on my profile.",
+         *       "place": {
+         *         "lat": 9.9312,
+         *         "lng": 76.2673,
+         *         "location": "location"
+         *       },
+         *       "starts_at": "10:30:00"
+         *     }
+         */
+        BookingRequestIn: {
+            /** Amount */
+            amount?: number | null;
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /**
+             * Ends At
+             * Format: time
+             */
+            ends_at: string;
+            /** Message */
+            message?: string | null;
+            place?: components["schemas"]["Place"] | null;
+            /**
+             * Starts At
+             * Format: time
+             */
+            starts_at: string;
+        };
+        /**
+         * BookingSource
+         * @example job_hire
+         * @enum {string}
+         */
+        BookingSource: "job_hire" | "direct_request";
+        /**
+         * BookingStatus
+         * @example pending
+         * @enum {string}
+         */
+        BookingStatus: "pending" | "confirmed" | "in_progress" | "completed" | "cancelled" | "declined" | "expired";
         /**
          * Budget
          * @example {
@@ -3004,6 +3835,435 @@ export interface components {
          * @enum {string}
          */
         BudgetType: "fixed" | "hourly" | "project";
+        /**
+         * BulkChange
+         * @example {
+         *       "change": "added",
+         *       "ends_at": "10:30:00",
+         *       "starts_at": "10:30:00",
+         *       "status": "available"
+         *     }
+         */
+        BulkChange: {
+            /**
+             * Change
+             * @enum {string}
+             */
+            change: "added" | "removed" | "day_blocked" | "day_unblocked" | "override_removed";
+            /** Ends At */
+            ends_at?: string | null;
+            /** Starts At */
+            starts_at?: string | null;
+            /** Status */
+            status?: ("available" | "booked" | "blocked" | "break") | null;
+        };
+        /**
+         * BulkDay
+         * @example {
+         *       "applied": [
+         *         {
+         *           "change": "added",
+         *           "ends_at": "10:30:00",
+         *           "starts_at": "10:30:00",
+         *           "status": "available"
+         *         }
+         *       ],
+         *       "day": "2026-12-20",
+         *       "skipped": [
+         *         {
+         *           "ends_at": "10:30:00",
+         *           "reason": "date_in_past",
+         *           "starts_at": "10:30:00"
+         *         }
+         *       ]
+         *     }
+         */
+        BulkDay: {
+            /** Applied */
+            applied: components["schemas"]["BulkChange"][];
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Skipped */
+            skipped: components["schemas"]["BulkSkip"][];
+        };
+        /**
+         * BulkEdit
+         * @description `available` replaces the free, blocked and break slots of each date with `hours`;
+         *     `unavailable` removes the free slots; `blocked` blocks each whole day or, with `hours`,
+         *     those hours; `copy` replaces each date's slots with `source_day`'s; `clear` removes every
+         *     slot and override. Booked time is never changed.
+         * @example {
+         *       "action": "available",
+         *       "hours": [
+         *         {
+         *           "ends_at": "13:00:00",
+         *           "starts_at": "09:00:00"
+         *         },
+         *         {
+         *           "ends_at": "18:00:00",
+         *           "starts_at": "14:00:00"
+         *         }
+         *       ],
+         *       "targets": {
+         *         "days": "weekdays",
+         *         "from": "2026-12-14",
+         *         "to": "2027-01-31"
+         *       }
+         *     }
+         */
+        BulkEdit: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "available" | "unavailable" | "blocked" | "copy" | "clear";
+            /** Hourly Rate */
+            hourly_rate?: number | null;
+            /** Hours */
+            hours?: components["schemas"]["HoursIn"][] | null;
+            /** Note */
+            note?: string | null;
+            /** Source Day */
+            source_day?: string | null;
+            /** Targets */
+            targets: components["schemas"]["DateList"] | components["schemas"]["DateRange"];
+        };
+        /**
+         * BulkResult
+         * @example {
+         *       "action": "available",
+         *       "applied_days": 1,
+         *       "days": [
+         *         {
+         *           "applied": [
+         *             {
+         *               "change": "added",
+         *               "ends_at": "10:30:00",
+         *               "starts_at": "10:30:00",
+         *               "status": "available"
+         *             }
+         *           ],
+         *           "day": "2026-12-20",
+         *           "skipped": [
+         *             {
+         *               "ends_at": "10:30:00",
+         *               "reason": "date_in_past",
+         *               "starts_at": "10:30:00"
+         *             }
+         *           ]
+         *         }
+         *       ],
+         *       "skipped_days": 1
+         *     }
+         */
+        BulkResult: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "available" | "unavailable" | "blocked" | "copy" | "clear";
+            /** Applied Days */
+            applied_days: number;
+            /** Days */
+            days: components["schemas"]["BulkDay"][];
+            /** Skipped Days */
+            skipped_days: number;
+        };
+        /**
+         * BulkSkip
+         * @example {
+         *       "ends_at": "10:30:00",
+         *       "reason": "date_in_past",
+         *       "starts_at": "10:30:00"
+         *     }
+         */
+        BulkSkip: {
+            /** Ends At */
+            ends_at?: string | null;
+            /**
+             * Reason
+             * @enum {string}
+             */
+            reason: "date_in_past" | "too_far_ahead" | "source_day" | "booked" | "overlap" | "too_short";
+            /** Starts At */
+            starts_at?: string | null;
+        };
+        /**
+         * CalendarExport
+         * @description The JSON export: the owner's own calendar, with booking references and client names.
+         * @example {
+         *       "ends_on": "2026-12-20",
+         *       "events": [
+         *         {
+         *           "day": "2026-12-20",
+         *           "ends_at": "10:30:00",
+         *           "kind": "slot",
+         *           "note": "Met at the Kochi Biennale.",
+         *           "starts_at": "10:30:00",
+         *           "status": "available",
+         *           "uid": "uid"
+         *         }
+         *       ],
+         *       "exported_at": "2026-12-05T10:30:00+05:30",
+         *       "starts_on": "2026-12-20",
+         *       "timezone": "timezone"
+         *     }
+         */
+        CalendarExport: {
+            /**
+             * Ends On
+             * Format: date
+             */
+            ends_on: string;
+            /** Events */
+            events: components["schemas"]["ExportEvent"][];
+            /**
+             * Exported At
+             * Format: date-time
+             */
+            exported_at: string;
+            /**
+             * Starts On
+             * Format: date
+             */
+            starts_on: string;
+            /** Timezone */
+            timezone: string;
+        };
+        /**
+         * CalendarRead
+         * @example {
+         *       "days": [
+         *         {
+         *           "blocked": false,
+         *           "day": "2026-12-20",
+         *           "note": "Met at the Kochi Biennale.",
+         *           "read_only": false,
+         *           "slots": [],
+         *           "status": "available"
+         *         }
+         *       ],
+         *       "grid": "30min",
+         *       "timezone": "timezone"
+         *     }
+         */
+        CalendarRead: {
+            /** Days */
+            days: components["schemas"]["DayRead"][];
+            grid: components["schemas"]["SlotGrid"];
+            /** Timezone */
+            timezone: string;
+        };
+        /**
+         * CalendarSettingsChange
+         * @example {
+         *       "advance_booking_days": 7,
+         *       "allow_booking_requests": false,
+         *       "allowed_user_ids": [
+         *         "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13"
+         *       ],
+         *       "buffer_after_minutes": 1,
+         *       "buffer_before_minutes": 1,
+         *       "conflict_policy": "auto_decline",
+         *       "daily_booking_cap": 1,
+         *       "grid": "30min",
+         *       "hidden_dates": [
+         *         "2026-12-20"
+         *       ],
+         *       "lead_time_hours": 1,
+         *       "notify_conflicts": false,
+         *       "notify_reminders": false,
+         *       "notify_requests": false,
+         *       "show_partial_availability": false,
+         *       "timezone": "timezone",
+         *       "travel_speed_kmh": 5,
+         *       "visibility": "public"
+         *     }
+         */
+        CalendarSettingsChange: {
+            /** Advance Booking Days */
+            advance_booking_days?: (7 | 14 | 30 | 90 | 180 | 365) | null;
+            /** Allow Booking Requests */
+            allow_booking_requests?: boolean | null;
+            /** Allowed User Ids */
+            allowed_user_ids?: string[] | null;
+            /** Buffer After Minutes */
+            buffer_after_minutes?: number | null;
+            /** Buffer Before Minutes */
+            buffer_before_minutes?: number | null;
+            conflict_policy?: components["schemas"]["ConflictPolicy"] | null;
+            /** Daily Booking Cap */
+            daily_booking_cap?: number | null;
+            grid?: components["schemas"]["SlotGrid"] | null;
+            /** Hidden Dates */
+            hidden_dates?: string[] | null;
+            /** Lead Time Hours */
+            lead_time_hours?: number | null;
+            /** Notify Conflicts */
+            notify_conflicts?: boolean | null;
+            /** Notify Reminders */
+            notify_reminders?: boolean | null;
+            /** Notify Requests */
+            notify_requests?: boolean | null;
+            /** Show Partial Availability */
+            show_partial_availability?: boolean | null;
+            /** Timezone */
+            timezone?: string | null;
+            /** Travel Speed Kmh */
+            travel_speed_kmh?: number | null;
+            visibility?: components["schemas"]["CalendarVisibility"] | null;
+        };
+        /**
+         * CalendarSettingsRead
+         * @example {
+         *       "advance_booking_days": 1,
+         *       "allow_booking_requests": false,
+         *       "allowed_user_ids": [
+         *         "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13"
+         *       ],
+         *       "buffer_after_minutes": 1,
+         *       "buffer_before_minutes": 1,
+         *       "conflict_policy": "auto_decline",
+         *       "daily_booking_cap": 1,
+         *       "effective_visibility": "public",
+         *       "feed_active": false,
+         *       "grid": "30min",
+         *       "hidden_dates": [
+         *         "2026-12-20"
+         *       ],
+         *       "lead_time_hours": 1,
+         *       "notify_conflicts": false,
+         *       "notify_reminders": false,
+         *       "notify_requests": false,
+         *       "show_partial_availability": false,
+         *       "timezone": "timezone",
+         *       "travel_speed_kmh": 1,
+         *       "visibility": "public"
+         *     }
+         */
+        CalendarSettingsRead: {
+            /** Advance Booking Days */
+            advance_booking_days: number;
+            /** Allow Booking Requests */
+            allow_booking_requests: boolean;
+            /** Allowed User Ids */
+            allowed_user_ids: string[];
+            /** Buffer After Minutes */
+            buffer_after_minutes: number;
+            /** Buffer Before Minutes */
+            buffer_before_minutes: number;
+            conflict_policy: components["schemas"]["ConflictPolicy"];
+            /** Daily Booking Cap */
+            daily_booking_cap: number | null;
+            effective_visibility: components["schemas"]["CalendarVisibility"];
+            /** Feed Active */
+            feed_active: boolean;
+            grid: components["schemas"]["SlotGrid"];
+            /** Hidden Dates */
+            hidden_dates: string[];
+            /** Lead Time Hours */
+            lead_time_hours: number;
+            /** Notify Conflicts */
+            notify_conflicts: boolean;
+            /** Notify Reminders */
+            notify_reminders: boolean;
+            /** Notify Requests */
+            notify_requests: boolean;
+            /** Show Partial Availability */
+            show_partial_availability: boolean;
+            /** Timezone */
+            timezone: string;
+            /** Travel Speed Kmh */
+            travel_speed_kmh: number;
+            visibility: components["schemas"]["CalendarVisibility"];
+        };
+        /**
+         * CalendarStats
+         * @description Available time is the calendar's free slots; booked time is its confirmed, in-progress
+         *     and completed bookings. Utilisation is booked ÷ (available + booked) hours, null when both
+         *     are zero.
+         * @example {
+         *       "available_days": 1,
+         *       "available_hours": 1,
+         *       "average_booking_hours": 1,
+         *       "booked_days": 1,
+         *       "booked_hours": 1,
+         *       "bookings": 1,
+         *       "busiest_hour_band": "morning",
+         *       "busiest_weekday": "monday",
+         *       "ends_on": "2026-12-20",
+         *       "hour_bands": [
+         *         {
+         *           "band": "morning",
+         *           "booked_hours": 1
+         *         }
+         *       ],
+         *       "starts_on": "2026-12-20",
+         *       "utilisation": 1,
+         *       "weekdays": [
+         *         {
+         *           "booked_hours": 1,
+         *           "bookings": 1,
+         *           "weekday": "monday"
+         *         }
+         *       ],
+         *       "weekly": [
+         *         {
+         *           "available_hours": 1,
+         *           "booked_hours": 1,
+         *           "bookings": 1,
+         *           "starts_on": "2026-12-20",
+         *           "utilisation": 1,
+         *           "week": "week"
+         *         }
+         *       ]
+         *     }
+         */
+        CalendarStats: {
+            /** Available Days */
+            available_days: number;
+            /** Available Hours */
+            available_hours: number;
+            /** Average Booking Hours */
+            average_booking_hours: number | null;
+            /** Booked Days */
+            booked_days: number;
+            /** Booked Hours */
+            booked_hours: number;
+            /** Bookings */
+            bookings: number;
+            /** Busiest Hour Band */
+            busiest_hour_band: ("morning" | "afternoon" | "evening" | "night") | null;
+            /** Busiest Weekday */
+            busiest_weekday: ("monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday") | null;
+            /**
+             * Ends On
+             * Format: date
+             */
+            ends_on: string;
+            /** Hour Bands */
+            hour_bands: components["schemas"]["HourBandStats"][];
+            /**
+             * Starts On
+             * Format: date
+             */
+            starts_on: string;
+            /** Utilisation */
+            utilisation: number | null;
+            /** Weekdays */
+            weekdays: components["schemas"]["WeekdayStats"][];
+            /** Weekly */
+            weekly: components["schemas"]["WeekStats"][];
+        };
+        /**
+         * CalendarVisibility
+         * @example public
+         * @enum {string}
+         */
+        CalendarVisibility: "public" | "professional_network" | "contacts_only" | "private";
         /**
          * CategoryStep
          * @example {
@@ -3160,6 +4420,76 @@ export interface components {
             /** Score */
             score: number;
         };
+        /**
+         * ConflictPolicy
+         * @example auto_decline
+         * @enum {string}
+         */
+        ConflictPolicy: "auto_decline" | "manual_review" | "flexible_booking";
+        /**
+         * ConflictRead
+         * @example {
+         *       "alternatives": [
+         *         {}
+         *       ],
+         *       "booking_id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *       "created_at": "2026-12-05T10:30:00+05:30",
+         *       "detail": "detail",
+         *       "id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *       "status": "pending",
+         *       "type": "double_booking"
+         *     }
+         */
+        ConflictRead: {
+            /** Alternatives */
+            alternatives: {
+                [key: string]: string;
+            }[];
+            /**
+             * Booking Id
+             * Format: uuid
+             */
+            booking_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Detail */
+            detail: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            status: components["schemas"]["ConflictStatus"];
+            type: components["schemas"]["ConflictType"];
+        };
+        /**
+         * ConflictResolve
+         * @example {
+         *       "action": "ignore"
+         *     }
+         */
+        ConflictResolve: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "ignore" | "resolve";
+        };
+        /**
+         * ConflictStatus
+         * @example pending
+         * @enum {string}
+         */
+        ConflictStatus: "pending" | "resolved" | "ignored";
+        /**
+         * ConflictType
+         * @example double_booking
+         * @enum {string}
+         */
+        ConflictType: "double_booking" | "overlap" | "pattern_conflict" | "availability_conflict";
         /**
          * ConsentStatus
          * @example pending
@@ -3503,6 +4833,26 @@ export interface components {
             unread_total: number;
         };
         /**
+         * CustomSchedule
+         * @description `custom`: an RFC 5545 rule (FREQ DAILY, WEEKLY or MONTHLY, with INTERVAL, BYDAY,
+         *     BYMONTHDAY, BYSETPOS, UNTIL or COUNT) and the intervals of every occurrence.
+         * @example {
+         *       "hours": [
+         *         {
+         *           "ends_at": "17:00:00",
+         *           "starts_at": "09:00:00"
+         *         }
+         *       ],
+         *       "rrule": "FREQ=MONTHLY;BYDAY=SA;BYSETPOS=-1"
+         *     }
+         */
+        CustomSchedule: {
+            /** Hours */
+            hours: components["schemas"]["HoursIn"][];
+            /** Rrule */
+            rrule: string;
+        };
+        /**
          * DailyCount
          * @example {
          *       "contact_requests": 1,
@@ -3523,6 +4873,100 @@ export interface components {
             saves: number;
             /** Views */
             views: number;
+        };
+        /**
+         * DateList
+         * @example {
+         *       "dates": [
+         *         "2026-12-20"
+         *       ]
+         *     }
+         */
+        DateList: {
+            /** Dates */
+            dates: string[];
+        };
+        /**
+         * DateRange
+         * @description Every matching day from `from` to `to`, both included, at most 366 days.
+         * @example {
+         *       "days": "all",
+         *       "from": "2026-12-20",
+         *       "to": "2026-12-20"
+         *     }
+         */
+        DateRange: {
+            /**
+             * Days
+             * @default all
+             */
+            days: ("all" | "weekdays" | "weekends") | ("monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday")[];
+            /**
+             * From
+             * Format: date
+             */
+            from: string;
+            /**
+             * To
+             * Format: date
+             */
+            to: string;
+        };
+        /**
+         * DayOverride
+         * @example {
+         *       "blocked": false,
+         *       "note": "Met at the Kochi Biennale."
+         *     }
+         */
+        DayOverride: {
+            /** Blocked */
+            blocked: boolean;
+            /** Note */
+            note?: string | null;
+        };
+        /**
+         * DayRead
+         * @example {
+         *       "blocked": false,
+         *       "day": "2026-12-20",
+         *       "note": "Met at the Kochi Biennale.",
+         *       "read_only": false,
+         *       "slots": [
+         *         {
+         *           "day": "2026-12-20",
+         *           "ends_at": "10:30:00",
+         *           "hourly_rate": 1,
+         *           "id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *           "long": false,
+         *           "note": "Met at the Kochi Biennale.",
+         *           "source": "source",
+         *           "starts_at": "10:30:00",
+         *           "status": "available"
+         *         }
+         *       ],
+         *       "status": "available"
+         *     }
+         */
+        DayRead: {
+            /** Blocked */
+            blocked: boolean;
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Note */
+            note: string | null;
+            /** Read Only */
+            read_only: boolean;
+            /** Slots */
+            slots: components["schemas"]["SlotRead"][];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "available" | "partial" | "unavailable" | "booked" | "blocked";
         };
         /**
          * Decision
@@ -3797,6 +5241,65 @@ export interface components {
             support_kind: string | null;
         };
         /**
+         * ExportBooking
+         * @example {
+         *       "client_name": "client name",
+         *       "reference": "reference",
+         *       "status": "status"
+         *     }
+         */
+        ExportBooking: {
+            /** Client Name */
+            client_name: string | null;
+            /** Reference */
+            reference: string;
+            /** Status */
+            status: string;
+        };
+        /**
+         * ExportEvent
+         * @example {
+         *       "booking": {
+         *         "client_name": "client name",
+         *         "reference": "reference",
+         *         "status": "status"
+         *       },
+         *       "day": "2026-12-20",
+         *       "ends_at": "10:30:00",
+         *       "kind": "slot",
+         *       "note": "Met at the Kochi Biennale.",
+         *       "starts_at": "10:30:00",
+         *       "status": "available",
+         *       "uid": "uid"
+         *     }
+         */
+        ExportEvent: {
+            booking?: components["schemas"]["ExportBooking"] | null;
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Ends At */
+            ends_at: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "slot" | "day";
+            /** Note */
+            note: string | null;
+            /** Starts At */
+            starts_at: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "available" | "booked" | "blocked" | "break";
+            /** Uid */
+            uid: string;
+        };
+        /**
          * Extend
          * @example {
          *       "application_deadline": "2026-12-05T10:30:00+05:30"
@@ -3842,6 +5345,37 @@ export interface components {
             reason: string;
             /** Value */
             value: number;
+        };
+        /**
+         * FeedIssued
+         * @description Shown once: only a digest of the token is kept, so a lost URL is replaced, not recovered.
+         * @example {
+         *       "issued_at": "2026-12-05T10:30:00+05:30",
+         *       "url": "https://getmygrapher.in/asha-menon"
+         *     }
+         */
+        FeedIssued: {
+            /**
+             * Issued At
+             * Format: date-time
+             */
+            issued_at: string;
+            /** Url */
+            url: string;
+        };
+        /**
+         * FillRead
+         * @description What a write did to the calendar: the pattern's slots added and removed.
+         * @example {
+         *       "added": 1,
+         *       "removed": 1
+         *     }
+         */
+        FillRead: {
+            /** Added */
+            added: number;
+            /** Removed */
+            removed: number;
         };
         /**
          * ForgotPassword
@@ -3935,6 +5469,147 @@ export interface components {
              * @enum {string}
              */
             guide: "calendar_tutorial" | "first_job_post_guide";
+        };
+        /**
+         * HourBandStats
+         * @example {
+         *       "band": "morning",
+         *       "booked_hours": 1
+         *     }
+         */
+        HourBandStats: {
+            /**
+             * Band
+             * @enum {string}
+             */
+            band: "morning" | "afternoon" | "evening" | "night";
+            /** Booked Hours */
+            booked_hours: number;
+        };
+        /**
+         * HoursIn
+         * @description A wall-clock interval on the owner's grid, between 06:00 and 23:00.
+         * @example {
+         *       "ends_at": "10:30:00",
+         *       "starts_at": "10:30:00"
+         *     }
+         */
+        HoursIn: {
+            /**
+             * Ends At
+             * Format: time
+             */
+            ends_at: string;
+            /**
+             * Starts At
+             * Format: time
+             */
+            starts_at: string;
+        };
+        /**
+         * ImportIgnored
+         * @description Events that became no blocked time, by why.
+         * @example {
+         *       "free": 1,
+         *       "outside_hours": 1,
+         *       "past": 1,
+         *       "recurring": 1,
+         *       "too_far_ahead": 1
+         *     }
+         */
+        ImportIgnored: {
+            /** Free */
+            free: number;
+            /** Outside Hours */
+            outside_hours: number;
+            /** Past */
+            past: number;
+            /** Recurring */
+            recurring: number;
+            /** Too Far Ahead */
+            too_far_ahead: number;
+        };
+        /**
+         * ImportReport
+         * @example {
+         *       "created": 1,
+         *       "events": 1,
+         *       "format": "ics",
+         *       "ignored": {
+         *         "free": 1,
+         *         "outside_hours": 1,
+         *         "past": 1,
+         *         "recurring": 1,
+         *         "too_far_ahead": 1
+         *       },
+         *       "operation_id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *       "skipped": [
+         *         {
+         *           "day": "2026-12-20",
+         *           "ends_at": "10:30:00",
+         *           "reason": "overlaps_booking",
+         *           "starts_at": "10:30:00",
+         *           "uids": [
+         *             "uid"
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
+        ImportReport: {
+            /** Created */
+            created: number;
+            /** Events */
+            events: number;
+            /**
+             * Format
+             * @enum {string}
+             */
+            format: "ics" | "csv";
+            ignored: components["schemas"]["ImportIgnored"];
+            /**
+             * Operation Id
+             * Format: uuid
+             */
+            operation_id: string;
+            /** Skipped */
+            skipped: components["schemas"]["ImportSkip"][];
+        };
+        /**
+         * ImportSkip
+         * @example {
+         *       "day": "2026-12-20",
+         *       "ends_at": "10:30:00",
+         *       "reason": "overlaps_booking",
+         *       "starts_at": "10:30:00",
+         *       "uids": [
+         *         "uid"
+         *       ]
+         *     }
+         */
+        ImportSkip: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /**
+             * Ends At
+             * Format: time
+             */
+            ends_at: string;
+            /**
+             * Reason
+             * @enum {string}
+             */
+            reason: "overlaps_booking" | "overlaps_slot";
+            /**
+             * Starts At
+             * Format: time
+             */
+            starts_at: string;
+            /** Uids */
+            uids: string[];
         };
         /**
          * JobCard
@@ -4742,6 +6417,26 @@ export interface components {
             reason: string;
         };
         /**
+         * MonthlySchedule
+         * @description `monthly`: intervals per day of the month; a day a month lacks is skipped.
+         * @example {
+         *       "month_days": {
+         *         "1": [
+         *           {
+         *             "ends_at": "17:00:00",
+         *             "starts_at": "09:00:00"
+         *           }
+         *         ]
+         *       }
+         *     }
+         */
+        MonthlySchedule: {
+            /** Month Days */
+            month_days: {
+                [key: string]: components["schemas"]["HoursIn"][];
+            };
+        };
+        /**
          * MuteIn
          * @example {
          *       "duration": "8h"
@@ -5057,6 +6752,85 @@ export interface components {
             razorpay_signature: string;
         };
         /**
+         * OthersCalendar
+         * @description `visible: false` and nothing else for a viewer the calendar's visibility does not admit.
+         * @example {
+         *       "days": [
+         *         {
+         *           "day": "2026-12-20",
+         *           "slots": [],
+         *           "status": "available"
+         *         }
+         *       ],
+         *       "shows_times": false,
+         *       "timezone": "timezone",
+         *       "visible": false
+         *     }
+         */
+        OthersCalendar: {
+            /** Days */
+            days: components["schemas"]["OthersDay"][];
+            /** Shows Times */
+            shows_times: boolean;
+            /** Timezone */
+            timezone: string | null;
+            /** Visible */
+            visible: boolean;
+        };
+        /**
+         * OthersDay
+         * @example {
+         *       "day": "2026-12-20",
+         *       "slots": [
+         *         {
+         *           "ends_at": "10:30:00",
+         *           "starts_at": "10:30:00",
+         *           "status": "free"
+         *         }
+         *       ],
+         *       "status": "available"
+         *     }
+         */
+        OthersDay: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Slots */
+            slots: components["schemas"]["OthersSlot"][];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "available" | "partial" | "unavailable" | "booked" | "blocked";
+        };
+        /**
+         * OthersSlot
+         * @example {
+         *       "ends_at": "10:30:00",
+         *       "starts_at": "10:30:00",
+         *       "status": "free"
+         *     }
+         */
+        OthersSlot: {
+            /**
+             * Ends At
+             * Format: time
+             */
+            ends_at: string;
+            /**
+             * Starts At
+             * Format: time
+             */
+            starts_at: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "free" | "busy";
+        };
+        /**
          * OtpRequest
          * @example {
          *       "captcha_token": "captcha token",
@@ -5248,6 +7022,77 @@ export interface components {
             next_cursor: string | null;
         };
         /**
+         * Page[BookingRead]
+         * @example {
+         *       "items": [
+         *         {
+         *           "amount": 25000,
+         *           "application_id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *           "cancel_reason": "cancel reason",
+         *           "cancelled_at": "2026-12-05T10:30:00+05:30",
+         *           "cancelled_by": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *           "client": {
+         *             "id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *             "name": "Asha Menon"
+         *           },
+         *           "completed_at": "2026-12-05T10:30:00+05:30",
+         *           "conflicts": [
+         *             {
+         *               "alternatives": [
+         *                 {}
+         *               ],
+         *               "booking_id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *               "created_at": "2026-12-05T10:30:00+05:30",
+         *               "detail": "detail",
+         *               "id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *               "status": "pending",
+         *               "type": "double_booking"
+         *             }
+         *           ],
+         *           "created_at": "2026-12-05T10:30:00+05:30",
+         *           "day": "2026-12-20",
+         *           "decline_reason": "decline reason",
+         *           "ends_at": "10:30:00",
+         *           "ends_at_utc": "2026-12-05T10:30:00+05:30",
+         *           "expires_at": "2026-12-05T10:30:00+05:30",
+         *           "hold_until": "2026-12-05T10:30:00+05:30",
+         *           "id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *           "job_id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *           "location": "location",
+         *           "message": "I would love to cover your wedding; my portfolio is on my profile.",
+         *           "professional": {
+         *             "id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *             "name": "Asha Menon"
+         *           },
+         *           "reference": "reference",
+         *           "reschedule": {
+         *             "day": "2026-12-20",
+         *             "ends_at": "10:30:00",
+         *             "expires_at": "2026-12-05T10:30:00+05:30",
+         *             "id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *             "proposed_by": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *             "starts_at": "10:30:00",
+         *             "status": "status"
+         *           },
+         *           "reschedule_count": 3,
+         *           "source": "job_hire",
+         *           "starts_at": "10:30:00",
+         *           "starts_at_utc": "2026-12-05T10:30:00+05:30",
+         *           "status": "pending",
+         *           "timezone": "timezone",
+         *           "version": 1
+         *         }
+         *       ],
+         *       "next_cursor": "eyJrIjpbIjIwMjYtMTItMDUiXX0"
+         *     }
+         */
+        Page_BookingRead_: {
+            /** Items */
+            items: components["schemas"]["BookingRead"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /**
          * Page[ContactEventRead]
          * @example {
          *       "items": [
@@ -5402,6 +7247,50 @@ export interface components {
             next_cursor: string | null;
         };
         /**
+         * Page[PatternRead]
+         * @example {
+         *       "items": [
+         *         {
+         *           "active": false,
+         *           "created_at": "2026-12-05T10:30:00+05:30",
+         *           "ends_on": "2026-12-20",
+         *           "exdates": [
+         *             "2026-12-20"
+         *           ],
+         *           "fill": {
+         *             "added": 1,
+         *             "removed": 1
+         *           },
+         *           "filled_until": "2026-12-20",
+         *           "id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *           "name": "Asha Menon",
+         *           "rrule": "rrule",
+         *           "schedule": {
+         *             "weekdays": {
+         *               "monday": [
+         *                 {
+         *                   "ends_at": "17:00:00",
+         *                   "starts_at": "09:00:00"
+         *                 }
+         *               ]
+         *             }
+         *           },
+         *           "starts_on": "2026-12-20",
+         *           "type": "weekly",
+         *           "updated_at": "2026-12-05T10:30:00+05:30",
+         *           "version": 1
+         *         }
+         *       ],
+         *       "next_cursor": "eyJrIjpbIjIwMjYtMTItMDUiXX0"
+         *     }
+         */
+        Page_PatternRead_: {
+            /** Items */
+            items: components["schemas"]["PatternRead"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /**
          * Page[PaymentRead]
          * @example {
          *       "items": [
@@ -5535,24 +7424,229 @@ export interface components {
          */
         ParticipantState: "active" | "archived" | "deleted";
         /**
-         * Party
+         * PatternChange
+         * @description Only the fields sent change; `type` changes together with `schedule`.
          * @example {
-         *       "address": "MG Road, Ernakulam",
-         *       "gstin": "gstin",
+         *       "active": false,
+         *       "ends_on": "2026-12-20",
+         *       "exdates": [
+         *         "2026-12-20"
+         *       ],
          *       "name": "Asha Menon",
-         *       "state": "Kerala"
+         *       "schedule": {
+         *         "weekdays": {
+         *           "monday": [
+         *             {
+         *               "ends_at": "17:00:00",
+         *               "starts_at": "09:00:00"
+         *             }
+         *           ]
+         *         }
+         *       },
+         *       "starts_on": "2026-12-20",
+         *       "type": "weekly"
          *     }
          */
-        Party: {
-            /** Address */
-            address?: string | null;
-            /** Gstin */
-            gstin?: string | null;
+        PatternChange: {
+            /** Active */
+            active?: boolean | null;
+            /** Ends On */
+            ends_on?: string | null;
+            /** Exdates */
+            exdates?: string[] | null;
+            /** Name */
+            name?: string | null;
+            /** Schedule */
+            schedule?: components["schemas"]["WeeklySchedule"] | components["schemas"]["MonthlySchedule"] | components["schemas"]["CustomSchedule"] | null;
+            /** Starts On */
+            starts_on?: string | null;
+            type?: components["schemas"]["PatternType"] | null;
+        };
+        /**
+         * PatternIn
+         * @example {
+         *       "active": true,
+         *       "ends_on": "2026-12-20",
+         *       "exdates": [
+         *         "2026-12-20"
+         *       ],
+         *       "name": "Asha Menon",
+         *       "schedule": {
+         *         "weekdays": {
+         *           "monday": [
+         *             {
+         *               "ends_at": "17:00:00",
+         *               "starts_at": "09:00:00"
+         *             }
+         *           ]
+         *         }
+         *       },
+         *       "starts_on": "2026-12-20",
+         *       "type": "weekly"
+         *     }
+         */
+        PatternIn: {
+            /**
+             * Active
+             * @default true
+             */
+            active: boolean;
+            /** Ends On */
+            ends_on?: string | null;
+            /** Exdates */
+            exdates?: string[];
             /** Name */
             name: string;
-            /** State */
-            state?: string | null;
+            /** Schedule */
+            schedule: components["schemas"]["WeeklySchedule"] | components["schemas"]["MonthlySchedule"] | components["schemas"]["CustomSchedule"];
+            /** Starts On */
+            starts_on?: string | null;
+            type: components["schemas"]["PatternType"];
         };
+        /**
+         * PatternPreview
+         * @example {
+         *       "conflict_count": 3,
+         *       "days": [
+         *         {
+         *           "conflicts": [],
+         *           "day": "2026-12-20",
+         *           "overridden": false,
+         *           "slots": []
+         *         }
+         *       ],
+         *       "first_day": "2026-12-20",
+         *       "last_day": "2026-12-20",
+         *       "slot_count": 3
+         *     }
+         */
+        PatternPreview: {
+            /** Conflict Count */
+            conflict_count: number;
+            /** Days */
+            days: components["schemas"]["PreviewDay"][];
+            /**
+             * First Day
+             * Format: date
+             */
+            first_day: string;
+            /**
+             * Last Day
+             * Format: date
+             */
+            last_day: string;
+            /** Slot Count */
+            slot_count: number;
+        };
+        /**
+         * PatternRead
+         * @example {
+         *       "active": false,
+         *       "created_at": "2026-12-05T10:30:00+05:30",
+         *       "ends_on": "2026-12-20",
+         *       "exdates": [
+         *         "2026-12-20"
+         *       ],
+         *       "fill": {
+         *         "added": 1,
+         *         "removed": 1
+         *       },
+         *       "filled_until": "2026-12-20",
+         *       "id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *       "name": "Asha Menon",
+         *       "rrule": "rrule",
+         *       "schedule": {
+         *         "weekdays": {
+         *           "monday": [
+         *             {
+         *               "ends_at": "17:00:00",
+         *               "starts_at": "09:00:00"
+         *             }
+         *           ]
+         *         }
+         *       },
+         *       "starts_on": "2026-12-20",
+         *       "type": "weekly",
+         *       "updated_at": "2026-12-05T10:30:00+05:30",
+         *       "version": 1
+         *     }
+         */
+        PatternRead: {
+            /** Active */
+            active: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Ends On */
+            ends_on: string | null;
+            /** Exdates */
+            exdates: string[];
+            fill?: components["schemas"]["FillRead"] | null;
+            /** Filled Until */
+            filled_until: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Rrule */
+            rrule: string;
+            /** Schedule */
+            schedule: components["schemas"]["WeeklySchedule"] | components["schemas"]["MonthlySchedule"] | components["schemas"]["CustomSchedule"];
+            /**
+             * Starts On
+             * Format: date
+             */
+            starts_on: string;
+            type: components["schemas"]["PatternType"];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+        };
+        /**
+         * PatternTemplate
+         * @example {
+         *       "key": "key",
+         *       "name": "Asha Menon",
+         *       "schedule": {
+         *         "weekdays": {
+         *           "monday": [
+         *             {
+         *               "ends_at": "17:00:00",
+         *               "starts_at": "09:00:00"
+         *             }
+         *           ]
+         *         }
+         *       },
+         *       "type": "weekly"
+         *     }
+         */
+        PatternTemplate: {
+            /** Key */
+            key: string;
+            /** Name */
+            name: string;
+            schedule: components["schemas"]["WeeklySchedule"];
+            /**
+             * Type
+             * @constant
+             */
+            type: "weekly";
+        };
+        /**
+         * PatternType
+         * @example weekly
+         * @enum {string}
+         */
+        PatternType: "weekly" | "bi_weekly" | "monthly" | "custom";
         /**
          * PaymentRead
          * @example {
@@ -5664,6 +7758,22 @@ export interface components {
         PhoneVerify: {
             /** Code */
             code: string;
+        };
+        /**
+         * Place
+         * @example {
+         *       "lat": 9.9312,
+         *       "lng": 76.2673,
+         *       "location": "location"
+         *     }
+         */
+        Place: {
+            /** Lat */
+            lat: number;
+            /** Lng */
+            lng: number;
+            /** Location */
+            location?: string | null;
         };
         /**
          * PlaceRead
@@ -5902,6 +8012,92 @@ export interface components {
              * Format: uuid
              */
             user_id: string;
+        };
+        /**
+         * PreviewConflict
+         * @description Booked time the pattern's hours run into; the pattern leaves it alone.
+         * @example {
+         *       "booking_id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *       "ends_at": "10:30:00",
+         *       "kind": "booking",
+         *       "reference": "reference",
+         *       "starts_at": "10:30:00"
+         *     }
+         */
+        PreviewConflict: {
+            /** Booking Id */
+            booking_id: string | null;
+            /**
+             * Ends At
+             * Format: time
+             */
+            ends_at: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "booking" | "booked_slot";
+            /** Reference */
+            reference: string | null;
+            /**
+             * Starts At
+             * Format: time
+             */
+            starts_at: string;
+        };
+        /**
+         * PreviewDay
+         * @example {
+         *       "conflicts": [
+         *         {
+         *           "booking_id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *           "ends_at": "10:30:00",
+         *           "kind": "booking",
+         *           "reference": "reference",
+         *           "starts_at": "10:30:00"
+         *         }
+         *       ],
+         *       "day": "2026-12-20",
+         *       "overridden": false,
+         *       "slots": [
+         *         {
+         *           "ends_at": "10:30:00",
+         *           "starts_at": "10:30:00"
+         *         }
+         *       ]
+         *     }
+         */
+        PreviewDay: {
+            /** Conflicts */
+            conflicts: components["schemas"]["PreviewConflict"][];
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Overridden */
+            overridden: boolean;
+            /** Slots */
+            slots: components["schemas"]["PreviewSlot"][];
+        };
+        /**
+         * PreviewSlot
+         * @example {
+         *       "ends_at": "10:30:00",
+         *       "starts_at": "10:30:00"
+         *     }
+         */
+        PreviewSlot: {
+            /**
+             * Ends At
+             * Format: time
+             */
+            ends_at: string;
+            /**
+             * Starts At
+             * Format: time
+             */
+            starts_at: string;
         };
         /**
          * PriceRead
@@ -6397,7 +8593,7 @@ export interface components {
             amount_paid_paise: number;
             /** Amount Refunded Paise */
             amount_refunded_paise: number;
-            buyer: components["schemas"]["Party"];
+            buyer: components["schemas"]["getmygrapher__billing__schemas__Party"];
             /** Currency */
             currency: string;
             /**
@@ -6421,7 +8617,7 @@ export interface components {
             provider_payment_id: string;
             /** Receipt Number */
             receipt_number: string;
-            seller: components["schemas"]["Party"];
+            seller: components["schemas"]["getmygrapher__billing__schemas__Party"];
         };
         /**
          * ReceiptLine
@@ -6488,6 +8684,52 @@ export interface components {
             amount_paise?: number | null;
             /** Reason */
             reason: string;
+        };
+        /**
+         * RescheduleRead
+         * @example {
+         *       "day": "2026-12-20",
+         *       "ends_at": "10:30:00",
+         *       "expires_at": "2026-12-05T10:30:00+05:30",
+         *       "id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *       "proposed_by": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *       "starts_at": "10:30:00",
+         *       "status": "status"
+         *     }
+         */
+        RescheduleRead: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /**
+             * Ends At
+             * Format: time
+             */
+            ends_at: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Proposed By
+             * Format: uuid
+             */
+            proposed_by: string;
+            /**
+             * Starts At
+             * Format: time
+             */
+            starts_at: string;
+            /** Status */
+            status: string;
         };
         /**
          * ResetPassword
@@ -6858,6 +9100,156 @@ export interface components {
             password: string;
         };
         /**
+         * SlotBooking
+         * @example {
+         *       "client_id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *       "client_name": "client name",
+         *       "id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *       "reference": "reference",
+         *       "status": "pending"
+         *     }
+         */
+        SlotBooking: {
+            /**
+             * Client Id
+             * Format: uuid
+             */
+            client_id: string;
+            /** Client Name */
+            client_name: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Reference */
+            reference: string;
+            status: components["schemas"]["BookingStatus"];
+        };
+        /**
+         * SlotChange
+         * @example {
+         *       "ends_at": "10:30:00",
+         *       "hourly_rate": 500,
+         *       "note": "Met at the Kochi Biennale.",
+         *       "starts_at": "10:30:00",
+         *       "status": "available"
+         *     }
+         */
+        SlotChange: {
+            /** Ends At */
+            ends_at?: string | null;
+            /** Hourly Rate */
+            hourly_rate?: number | null;
+            /** Note */
+            note?: string | null;
+            /** Starts At */
+            starts_at?: string | null;
+            /** Status */
+            status?: ("available" | "blocked" | "break") | null;
+        };
+        /**
+         * SlotGrid
+         * @example 30min
+         * @enum {string}
+         */
+        SlotGrid: "30min" | "1hour" | "2hours" | "4hours" | "full_day";
+        /**
+         * SlotIn
+         * @example {
+         *       "day": "2026-12-20",
+         *       "ends_at": "10:30:00",
+         *       "hourly_rate": 500,
+         *       "note": "Met at the Kochi Biennale.",
+         *       "starts_at": "10:30:00",
+         *       "status": "available"
+         *     }
+         */
+        SlotIn: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /**
+             * Ends At
+             * Format: time
+             */
+            ends_at: string;
+            /** Hourly Rate */
+            hourly_rate?: number | null;
+            /** Note */
+            note?: string | null;
+            /**
+             * Starts At
+             * Format: time
+             */
+            starts_at: string;
+            /**
+             * Status
+             * @default available
+             * @enum {string}
+             */
+            status: "available" | "blocked" | "break";
+        };
+        /**
+         * SlotRead
+         * @example {
+         *       "booking": {
+         *         "client_id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *         "client_name": "client name",
+         *         "id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *         "reference": "reference",
+         *         "status": "pending"
+         *       },
+         *       "day": "2026-12-20",
+         *       "ends_at": "10:30:00",
+         *       "hourly_rate": 1,
+         *       "id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *       "long": false,
+         *       "note": "Met at the Kochi Biennale.",
+         *       "source": "source",
+         *       "starts_at": "10:30:00",
+         *       "status": "available"
+         *     }
+         */
+        SlotRead: {
+            booking?: components["schemas"]["SlotBooking"] | null;
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /**
+             * Ends At
+             * Format: time
+             */
+            ends_at: string;
+            /** Hourly Rate */
+            hourly_rate: number | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Long */
+            long: boolean;
+            /** Note */
+            note: string | null;
+            /** Source */
+            source: string;
+            /**
+             * Starts At
+             * Format: time
+             */
+            starts_at: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "available" | "booked" | "blocked" | "break";
+        };
+        /**
          * StatusChange
          * @example {
          *       "reason": "Shared contact details against the rules.",
@@ -7023,6 +9415,31 @@ export interface components {
          * @enum {string}
          */
         Tier: "free" | "pro";
+        /**
+         * TimeProposal
+         * @example {
+         *       "day": "2026-12-20",
+         *       "ends_at": "10:30:00",
+         *       "starts_at": "10:30:00"
+         *     }
+         */
+        TimeProposal: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /**
+             * Ends At
+             * Format: time
+             */
+            ends_at: string;
+            /**
+             * Starts At
+             * Format: time
+             */
+            starts_at: string;
+        };
         /**
          * TimeRange
          * @example {
@@ -7324,6 +9741,108 @@ export interface components {
              * @constant
              */
             status: "verified";
+        };
+        /**
+         * WeekStats
+         * @example {
+         *       "available_hours": 1,
+         *       "booked_hours": 1,
+         *       "bookings": 1,
+         *       "starts_on": "2026-12-20",
+         *       "utilisation": 1,
+         *       "week": "week"
+         *     }
+         */
+        WeekStats: {
+            /** Available Hours */
+            available_hours: number;
+            /** Booked Hours */
+            booked_hours: number;
+            /** Bookings */
+            bookings: number;
+            /**
+             * Starts On
+             * Format: date
+             */
+            starts_on: string;
+            /** Utilisation */
+            utilisation: number | null;
+            /** Week */
+            week: string;
+        };
+        /**
+         * WeekdayStats
+         * @example {
+         *       "booked_hours": 1,
+         *       "bookings": 1,
+         *       "weekday": "monday"
+         *     }
+         */
+        WeekdayStats: {
+            /** Booked Hours */
+            booked_hours: number;
+            /** Bookings */
+            bookings: number;
+            /**
+             * Weekday
+             * @enum {string}
+             */
+            weekday: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
+        };
+        /**
+         * WeeklySchedule
+         * @description `weekly` and `bi_weekly`: intervals per weekday.
+         * @example {
+         *       "weekdays": {
+         *         "monday": [
+         *           {
+         *             "ends_at": "17:00:00",
+         *             "starts_at": "09:00:00"
+         *           }
+         *         ]
+         *       }
+         *     }
+         */
+        WeeklySchedule: {
+            /** Weekdays */
+            weekdays: {
+                [key: string]: components["schemas"]["HoursIn"][];
+            };
+        };
+        /**
+         * Party
+         * @example {
+         *       "id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+         *       "name": "Asha Menon"
+         *     }
+         */
+        getmygrapher__availability__schemas__Party: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string | null;
+        };
+        /**
+         * Party
+         * @example {
+         *       "address": "MG Road, Ernakulam",
+         *       "gstin": "gstin",
+         *       "name": "Asha Menon",
+         *       "state": "Kerala"
+         *     }
+         */
+        getmygrapher__billing__schemas__Party: {
+            /** Address */
+            address?: string | null;
+            /** Gstin */
+            gstin?: string | null;
+            /** Name */
+            name: string;
+            /** State */
+            state?: string | null;
         };
         /**
          * ReportCreated
@@ -9159,7 +11678,7 @@ export interface operations {
                     } & components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict: `conflict`, `invalid_transition`, `job_not_open`, `no_position_left` */
+            /** @description Conflict: `conflict`, `invalid_transition`, `job_not_open`, `no_position_left`, `slot_unavailable` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9167,7 +11686,7 @@ export interface operations {
                 content: {
                     "application/problem+json": {
                         /** @enum {string} */
-                        code?: "conflict" | "invalid_transition" | "job_not_open" | "no_position_left";
+                        code?: "conflict" | "invalid_transition" | "job_not_open" | "no_position_left" | "slot_unavailable";
                         /** @constant */
                         status?: 409;
                     } & components["schemas"]["Problem"];
@@ -11165,6 +13684,251 @@ export interface operations {
             };
         };
     };
+    reset_password_page: {
+        parameters: {
+            query?: {
+                /** @description The token from the link in the e-mail. */
+                token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!doctype html><html lang="en"><title>GetMyGrapher</title><h1>…</h1></html> */
+                    "text/html": string;
+                };
+            };
+            /** @description An HTML page: the link has expired, was already used or is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!doctype html><html lang="en"><title>GetMyGrapher</title><h1>…</h1></html> */
+                    "text/html": string;
+                };
+            };
+            /** @description Not Found: `file_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "file_not_found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                        /** @constant */
+                        status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    submit_reset_password_page: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["Body_submit_reset_password_page"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!doctype html><html lang="en"><title>GetMyGrapher</title><h1>…</h1></html> */
+                    "text/html": string;
+                };
+            };
+            /** @description An HTML page: the link has expired, was already used or is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!doctype html><html lang="en"><title>GetMyGrapher</title><h1>…</h1></html> */
+                    "text/html": string;
+                };
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `file_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "file_not_found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `conflict` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "conflict";
+                        /** @constant */
+                        status?: 409;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "payload_too_large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description The HTML form again, saying what is wrong with the new password. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!doctype html><html lang="en"><title>GetMyGrapher</title><h1>…</h1></html> */
+                    "text/html": string;
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the window. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                        /** @constant */
+                        status?: 429;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     refresh_session: {
         parameters: {
             query?: never;
@@ -11732,6 +14496,108 @@ export interface operations {
                         code?: "rate_limited";
                         /** @constant */
                         status?: 429;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verify_email_page: {
+        parameters: {
+            query?: {
+                /** @description The token from the link in the e-mail. */
+                token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!doctype html><html lang="en"><title>GetMyGrapher</title><h1>…</h1></html> */
+                    "text/html": string;
+                };
+            };
+            /** @description An HTML page: the link has expired, was already used or is not valid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!doctype html><html lang="en"><title>GetMyGrapher</title><h1>…</h1></html> */
+                    "text/html": string;
+                };
+            };
+            /** @description Not Found: `file_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "file_not_found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description An HTML page: another account now uses the address. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!doctype html><html lang="en"><title>GetMyGrapher</title><h1>…</h1></html> */
+                    "text/html": string;
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                        /** @constant */
+                        status?: 422;
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -13673,6 +16539,1336 @@ export interface operations {
                         code?: "conflict";
                         /** @constant */
                         status?: 409;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                        /** @constant */
+                        status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the window. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                        /** @constant */
+                        status?: 429;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_booking: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                booking_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingRead"];
+                };
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `booking_not_found`, `file_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "booking_not_found" | "file_not_found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                        /** @constant */
+                        status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancel_booking: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                booking_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BookingCancel"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingRead"];
+                };
+            };
+            /** @description Bad Request: `malformed_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "malformed_request";
+                        /** @constant */
+                        status?: 400;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `booking_not_found`, `file_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "booking_not_found" | "file_not_found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `conflict`, `invalid_transition` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "conflict" | "invalid_transition";
+                        /** @constant */
+                        status?: 409;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "payload_too_large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                        /** @constant */
+                        status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the window. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                        /** @constant */
+                        status?: 429;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    complete_booking: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                booking_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingRead"];
+                };
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `booking_not_found`, `file_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "booking_not_found" | "file_not_found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `conflict`, `invalid_transition` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "conflict" | "invalid_transition";
+                        /** @constant */
+                        status?: 409;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                        /** @constant */
+                        status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the window. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                        /** @constant */
+                        status?: 429;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    confirm_booking: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                booking_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingRead"];
+                };
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `booking_not_found`, `file_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "booking_not_found" | "file_not_found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `conflict`, `invalid_transition`, `slot_unavailable` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "conflict" | "invalid_transition" | "slot_unavailable";
+                        /** @constant */
+                        status?: 409;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                        /** @constant */
+                        status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the window. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                        /** @constant */
+                        status?: 429;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    decline_booking: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                booking_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BookingDecision"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingRead"];
+                };
+            };
+            /** @description Bad Request: `malformed_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "malformed_request";
+                        /** @constant */
+                        status?: 400;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `booking_not_found`, `file_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "booking_not_found" | "file_not_found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `conflict`, `invalid_transition` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "conflict" | "invalid_transition";
+                        /** @constant */
+                        status?: 409;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "payload_too_large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                        /** @constant */
+                        status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the window. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                        /** @constant */
+                        status?: 429;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    propose_booking_time: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                booking_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TimeProposal"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingRead"];
+                };
+            };
+            /** @description Bad Request: `malformed_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "malformed_request";
+                        /** @constant */
+                        status?: 400;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `booking_not_found`, `file_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "booking_not_found" | "file_not_found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `conflict`, `invalid_transition`, `reschedule_limit` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "conflict" | "invalid_transition" | "reschedule_limit";
+                        /** @constant */
+                        status?: 409;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "payload_too_large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                        /** @constant */
+                        status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the window. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                        /** @constant */
+                        status?: 429;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    accept_booking_time: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                booking_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingRead"];
+                };
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `booking_not_found`, `file_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "booking_not_found" | "file_not_found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `conflict`, `invalid_transition`, `slot_unavailable` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "conflict" | "invalid_transition" | "slot_unavailable";
+                        /** @constant */
+                        status?: 409;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                        /** @constant */
+                        status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the window. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                        /** @constant */
+                        status?: 429;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    decline_booking_time: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                booking_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingRead"];
+                };
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `booking_not_found`, `file_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "booking_not_found" | "file_not_found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `conflict`, `invalid_transition`, `slot_unavailable` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "conflict" | "invalid_transition" | "slot_unavailable";
+                        /** @constant */
+                        status?: 409;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                        /** @constant */
+                        status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the window. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                        /** @constant */
+                        status?: 429;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    read_calendar_feed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Booked and blocked time, without client details. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example BEGIN:VCALENDAR
+                     *     VERSION:2.0
+                     *     PRODID:-//GetMyGrapher//Calendar 1.0//EN
+                     *     BEGIN:VTIMEZONE
+                     *     TZID:Asia/Kolkata
+                     *     …
+                     *     END:VTIMEZONE
+                     *     BEGIN:VEVENT
+                     *     UID:5f0c…@getmygrapher.in
+                     *     DTSTART;TZID=Asia/Kolkata:20261205T090000
+                     *     DTEND;TZID=Asia/Kolkata:20261205T130000
+                     *     SUMMARY:Booked
+                     *     END:VEVENT
+                     *     END:VCALENDAR
+                     */
+                    "text/calendar": string;
+                };
+            };
+            /** @description Not Found: `calendar_feed_not_found`, `file_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "calendar_feed_not_found" | "file_not_found";
+                        /** @constant */
+                        status?: 404;
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -20938,6 +25134,3371 @@ export interface operations {
                         code?: "rate_limited";
                         /** @constant */
                         status?: 429;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_my_bookings: {
+        parameters: {
+            query?: {
+                role?: "professional" | "client";
+                when?: "upcoming" | "past";
+                status?: components["schemas"]["BookingStatus"][] | null;
+                from?: string | null;
+                to?: string | null;
+                /** @description Page size; above 100 is clamped to 100. */
+                limit?: number | null;
+                /** @description Opaque cursor from next_cursor. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_BookingRead_"];
+                };
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `file_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "file_not_found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                        /** @constant */
+                        status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_my_calendar: {
+        parameters: {
+            query?: {
+                /** @description First day (default today, IST). */
+                from?: string | null;
+                /** @description Last day, inclusive (default 30 days on). */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarRead"];
+                };
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `file_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "file_not_found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                        /** @constant */
+                        status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    bulk_edit_calendar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkEdit"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResult"];
+                };
+            };
+            /** @description Bad Request: `malformed_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "malformed_request";
+                        /** @constant */
+                        status?: 400;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `file_not_found`, `unknown_feature` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "file_not_found" | "unknown_feature";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `conflict` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "conflict";
+                        /** @constant */
+                        status?: 409;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "payload_too_large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                        /** @constant */
+                        status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the window. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                        /** @constant */
+                        status?: 429;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_booking_conflicts: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["ConflictStatus"] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "alternatives": [
+                     *           {}
+                     *         ],
+                     *         "booking_id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+                     *         "created_at": "2026-12-05T10:30:00+05:30",
+                     *         "detail": "detail",
+                     *         "id": "5f0c2a8e-3b1d-4c6a-9e7f-2d4b6a8c0e13",
+                     *         "status": "pending",
+                     *         "type": "double_booking"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["ConflictRead"][];
+                };
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `file_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "file_not_found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                        /** @constant */
+                        status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resolve_booking_conflict: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conflict_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConflictResolve"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConflictRead"];
+                };
+            };
+            /** @description Bad Request: `malformed_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "malformed_request";
+                        /** @constant */
+                        status?: 400;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `booking_not_found`, `file_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "booking_not_found" | "file_not_found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `conflict`, `invalid_transition` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "conflict" | "invalid_transition";
+                        /** @constant */
+                        status?: 409;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "payload_too_large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                        /** @constant */
+                        status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the window. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                        /** @constant */
+                        status?: 429;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_calendar_day: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                day: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DayOverride"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DayRead"];
+                };
+            };
+            /** @description Bad Request: `malformed_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "malformed_request";
+                        /** @constant */
+                        status?: 400;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `file_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "file_not_found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `conflict` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "conflict";
+                        /** @constant */
+                        status?: 409;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "payload_too_large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                        /** @constant */
+                        status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the window. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                        /** @constant */
+                        status?: 429;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_my_calendar: {
+        parameters: {
+            query?: {
+                format?: "ics" | "csv" | "json";
+                /** @description First day. */
+                from?: string | null;
+                /** @description Last day, inclusive. */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file, as an attachment: ICS (RFC 5545), CSV (RFC 4180) or JSON. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarExport"];
+                    /**
+                     * @example BEGIN:VCALENDAR
+                     *     VERSION:2.0
+                     *     PRODID:-//GetMyGrapher//Calendar 1.0//EN
+                     *     BEGIN:VTIMEZONE
+                     *     TZID:Asia/Kolkata
+                     *     …
+                     *     END:VTIMEZONE
+                     *     BEGIN:VEVENT
+                     *     UID:5f0c…@getmygrapher.in
+                     *     DTSTART;TZID=Asia/Kolkata:20261205T090000
+                     *     DTEND;TZID=Asia/Kolkata:20261205T130000
+                     *     SUMMARY:Booked
+                     *     END:VEVENT
+                     *     END:VCALENDAR
+                     */
+                    "text/calendar": string;
+                    /**
+                     * @example "uid","kind","day","starts_at","ends_at","timezone","status","booking_reference","booking_status","client_name","note"
+                     *     "5f0c…@getmygrapher.in","slot","2026-12-05","09:00","13:00","Asia/Kolkata","booked","GMG-7K2Q9P","confirmed","Arjun Menon",""
+                     */
+                    "text/csv": string;
+                };
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `file_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "file_not_found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                        /** @constant */
+                        status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    issue_calendar_feed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedIssued"];
+                };
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `file_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "file_not_found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `conflict` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "conflict";
+                        /** @constant */
+                        status?: 409;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the window. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                        /** @constant */
+                        status?: 429;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revoke_calendar_feed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `file_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "file_not_found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `conflict` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "conflict";
+                        /** @constant */
+                        status?: 409;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the window. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                        /** @constant */
+                        status?: 429;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    import_calendar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_import_calendar"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportReport"];
+                };
+            };
+            /** @description Bad Request: `malformed_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "malformed_request";
+                        /** @constant */
+                        status?: 400;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `file_not_found`, `unknown_feature` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "file_not_found" | "unknown_feature";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `conflict` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "conflict";
+                        /** @constant */
+                        status?: 409;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "payload_too_large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `invalid_calendar_file`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "invalid_calendar_file" | "validation_failed";
+                        /** @constant */
+                        status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the window. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                        /** @constant */
+                        status?: 429;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_pattern_templates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "key": "key",
+                     *         "name": "Asha Menon",
+                     *         "schedule": {
+                     *           "weekdays": {
+                     *             "monday": [
+                     *               {
+                     *                 "ends_at": "17:00:00",
+                     *                 "starts_at": "09:00:00"
+                     *               }
+                     *             ]
+                     *           }
+                     *         },
+                     *         "type": "weekly"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["PatternTemplate"][];
+                };
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `file_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "file_not_found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_patterns: {
+        parameters: {
+            query?: {
+                /** @description Page size; above 100 is clamped to 100. */
+                limit?: number | null;
+                /** @description Opaque cursor from next_cursor. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_PatternRead_"];
+                };
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `file_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "file_not_found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                        /** @constant */
+                        status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_pattern: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PatternIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PatternRead"];
+                };
+            };
+            /** @description Bad Request: `malformed_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "malformed_request";
+                        /** @constant */
+                        status?: 400;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `file_not_found`, `unknown_feature` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "file_not_found" | "unknown_feature";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `conflict`, `idempotency_key_reused`, `too_many_patterns` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "conflict" | "idempotency_key_reused" | "too_many_patterns";
+                        /** @constant */
+                        status?: 409;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "payload_too_large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                        /** @constant */
+                        status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the window. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                        /** @constant */
+                        status?: 429;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    preview_pattern: {
+        parameters: {
+            query?: {
+                pattern_id?: string | null;
+                from?: string | null;
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "active": true,
+                 *       "ends_on": "2026-12-20",
+                 *       "exdates": [
+                 *         "2026-12-20"
+                 *       ],
+                 *       "name": "Asha Menon",
+                 *       "schedule": {
+                 *         "weekdays": {
+                 *           "monday": [
+                 *             {
+                 *               "ends_at": "17:00:00",
+                 *               "starts_at": "09:00:00"
+                 *             }
+                 *           ]
+                 *         }
+                 *       },
+                 *       "starts_on": "2026-12-20",
+                 *       "type": "weekly"
+                 *     }
+                 */
+                "application/json": components["schemas"]["PatternIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PatternPreview"];
+                };
+            };
+            /** @description Bad Request: `malformed_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "malformed_request";
+                        /** @constant */
+                        status?: 400;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `file_not_found`, `pattern_not_found`, `unknown_feature` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "file_not_found" | "pattern_not_found" | "unknown_feature";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `conflict` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "conflict";
+                        /** @constant */
+                        status?: 409;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "payload_too_large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                        /** @constant */
+                        status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the window. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                        /** @constant */
+                        status?: 429;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_pattern: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pattern_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PatternRead"];
+                };
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `file_not_found`, `pattern_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "file_not_found" | "pattern_not_found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                        /** @constant */
+                        status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_pattern: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pattern_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `file_not_found`, `pattern_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "file_not_found" | "pattern_not_found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `conflict` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "conflict";
+                        /** @constant */
+                        status?: 409;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                        /** @constant */
+                        status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the window. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                        /** @constant */
+                        status?: 429;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_pattern: {
+        parameters: {
+            query?: never;
+            header?: {
+                "if-match"?: string | null;
+            };
+            path: {
+                pattern_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PatternChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PatternRead"];
+                };
+            };
+            /** @description Bad Request: `malformed_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "malformed_request";
+                        /** @constant */
+                        status?: 400;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `file_not_found`, `pattern_not_found`, `unknown_feature` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "file_not_found" | "pattern_not_found" | "unknown_feature";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `conflict`, `too_many_patterns` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "conflict" | "too_many_patterns";
+                        /** @constant */
+                        status?: 409;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed: `stale_version` */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "stale_version";
+                        /** @constant */
+                        status?: 412;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "payload_too_large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                        /** @constant */
+                        status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the window. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                        /** @constant */
+                        status?: 429;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_calendar_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarSettingsRead"];
+                };
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `file_not_found`, `unknown_feature` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "file_not_found" | "unknown_feature";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    change_calendar_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CalendarSettingsChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarSettingsRead"];
+                };
+            };
+            /** @description Bad Request: `malformed_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "malformed_request";
+                        /** @constant */
+                        status?: 400;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended`, `pro_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended" | "pro_required";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `file_not_found`, `unknown_feature` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "file_not_found" | "unknown_feature";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `conflict` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "conflict";
+                        /** @constant */
+                        status?: 409;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "payload_too_large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                        /** @constant */
+                        status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the window. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                        /** @constant */
+                        status?: 429;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    add_slot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SlotIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlotRead"];
+                };
+            };
+            /** @description Bad Request: `malformed_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "malformed_request";
+                        /** @constant */
+                        status?: 400;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `file_not_found`, `unknown_feature` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "file_not_found" | "unknown_feature";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `conflict`, `slot_overlap` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "conflict" | "slot_overlap";
+                        /** @constant */
+                        status?: 409;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "payload_too_large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                        /** @constant */
+                        status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the window. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                        /** @constant */
+                        status?: 429;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_slot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slot_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `file_not_found`, `slot_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "file_not_found" | "slot_not_found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `conflict`, `date_in_past`, `slot_booked` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "conflict" | "date_in_past" | "slot_booked";
+                        /** @constant */
+                        status?: 409;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                        /** @constant */
+                        status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the window. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                        /** @constant */
+                        status?: 429;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    change_slot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slot_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SlotChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlotRead"];
+                };
+            };
+            /** @description Bad Request: `malformed_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "malformed_request";
+                        /** @constant */
+                        status?: 400;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `file_not_found`, `slot_not_found`, `unknown_feature` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "file_not_found" | "slot_not_found" | "unknown_feature";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `conflict`, `date_in_past`, `slot_booked`, `slot_overlap` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "conflict" | "date_in_past" | "slot_booked" | "slot_overlap";
+                        /** @constant */
+                        status?: 409;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "payload_too_large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                        /** @constant */
+                        status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the window. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                        /** @constant */
+                        status?: 429;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_calendar_stats: {
+        parameters: {
+            query?: {
+                /** @description First day. */
+                from?: string | null;
+                /** @description Last day, inclusive. */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarStats"];
+                };
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `file_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "file_not_found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                        /** @constant */
+                        status?: 422;
                     } & components["schemas"]["Problem"];
                 };
             };
@@ -30538,6 +38099,299 @@ export interface operations {
                         code?: "validation_failed";
                         /** @constant */
                         status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_professional_availability: {
+        parameters: {
+            query?: {
+                /** @description First day. */
+                from?: string | null;
+                /** @description Last day, inclusive. */
+                to?: string | null;
+            };
+            header?: never;
+            path: {
+                professional_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OthersCalendar"];
+                };
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `calendar_not_found`, `file_not_found`, `unknown_feature` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "calendar_not_found" | "file_not_found" | "unknown_feature";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                        /** @constant */
+                        status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable: `service_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "service_unavailable";
+                        /** @constant */
+                        status?: 503;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    request_booking: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                professional_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BookingRequestIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BookingRead"];
+                };
+            };
+            /** @description Bad Request: `malformed_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "malformed_request";
+                        /** @constant */
+                        status?: 400;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized: `not_authenticated` */
+            401: {
+                headers: {
+                    /** @description `Bearer`: send an access token from /v1/auth. */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "not_authenticated";
+                        /** @constant */
+                        status?: 401;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden: `account_suspended`, `booking_requests_closed`, `verification_required` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "account_suspended" | "booking_requests_closed" | "verification_required";
+                        /** @constant */
+                        status?: 403;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found: `booking_not_found`, `file_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "booking_not_found" | "file_not_found";
+                        /** @constant */
+                        status?: 404;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `conflict`, `duplicate_booking_request`, `idempotency_key_reused` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "conflict" | "duplicate_booking_request" | "idempotency_key_reused";
+                        /** @constant */
+                        status?: 409;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request Entity Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "payload_too_large";
+                        /** @constant */
+                        status?: 413;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
+                        /** @constant */
+                        status?: 415;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "validation_failed";
+                        /** @constant */
+                        status?: 422;
+                    } & components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed in the window. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the window. */
+                    "X-RateLimit-Remaining"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @enum {string} */
+                        code?: "rate_limited";
+                        /** @constant */
+                        status?: 429;
                     } & components["schemas"]["Problem"];
                 };
             };

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from getmygrapher.accounts import service as accounts_service
+from getmygrapher.availability import service as availability_service
 from getmygrapher.billing import service as billing_service
 from getmygrapher.core import places
 from getmygrapher.core.errors import ValidationFailed
@@ -315,12 +316,37 @@ async def _hire(session: AsyncSession, job: Job, application: Application) -> No
     if job.hired_count >= job.positions:
         raise NoPositionLeft("Every position is already filled.")
     await set_status(session, application, ApplicationStatus.HIRED)
+    await availability_service.book_from_hire(
+        session,
+        professional_id=application.applicant_id,
+        client_id=job.client_id,
+        job_id=job.id,
+        application_id=application.id,
+        slots=_hire_slots(job),
+        amount=application.proposed_rate,
+        place=(job.lat, job.lng),
+        location=job.city,
+    )
     job.hired_count += 1
     job.version += 1
     if job.hired_count >= job.positions:
         job.status, job.closed_at, job.close_reason = JobStatus.CLOSED, utcnow(), "filled"
         await reject_open(session, job, reason="position_filled", exclude=application.id)
     await session.flush()
+
+
+def _hire_slots(job: Job) -> list[availability_service.HireSlot]:
+    """JOB-14: one booking per slot of the job's date."""
+    if job.job_date is None:
+        return []
+    return [
+        availability_service.HireSlot(
+            day=job.job_date,
+            starts=dt.time.fromisoformat(slot["start"]),
+            ends=dt.time.fromisoformat(slot["end"]),
+        )
+        for slot in job.time_slots
+    ]
 
 
 async def withdraw(

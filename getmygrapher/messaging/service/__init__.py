@@ -17,6 +17,7 @@ from getmygrapher.messaging.service.conversations import (
     open_direct,
     open_from_profile,
     post_between,
+    post_booking_event,
     start_direct,
     unread_total,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "open_direct",
     "open_from_profile",
     "post_between",
+    "post_booking_event",
     "presence_of",
     "purge_events",
     "purge_unsent_attachments",

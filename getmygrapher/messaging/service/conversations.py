@@ -481,6 +481,22 @@ async def post_between(
     return conversation.id
 
 
+async def post_booking_event(
+    session: AsyncSession,
+    professional_id: uuid.UUID,
+    client_id: uuid.UUID,
+    text: str,
+    data: dict[str, object],
+) -> None:
+    """A booking's steps in the pair's conversation; a confirmation is a booking card."""
+    kind = (
+        MessageKind.BOOKING_CONFIRMATION
+        if data.get("event") == "booking.confirmed"
+        else MessageKind.SYSTEM
+    )
+    await post_between(session, professional_id, client_id, text=text, kind=kind, data=data)
+
+
 async def in_conversation_with(session: AsyncSession, a: uuid.UUID, b: uuid.UUID) -> bool:
     """Whether two people share a conversation (PRV-1 connections, MSG-9 presence)."""
     return await MessagingRepository(session).share_a_conversation(a, b)

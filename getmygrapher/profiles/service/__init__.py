@@ -1,6 +1,11 @@
 """Profiles and onboarding; the only module other areas call."""
 
-from getmygrapher.profiles.service.common import own_profile, profiles_of, recompute_completion
+from getmygrapher.profiles.service.common import (
+    is_professional,
+    own_profile,
+    profiles_of,
+    recompute_completion,
+)
 from getmygrapher.profiles.service.editing import (
     add_equipment,
     complete_onboarding,
@@ -63,6 +68,7 @@ __all__ = [
     "get_onboarding",
     "get_own_profile",
     "held_portfolio_images",
+    "is_professional",
     "list_items",
     "list_own_equipment",
     "list_saved",

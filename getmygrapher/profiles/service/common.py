@@ -37,6 +37,13 @@ async def own_profile(
     return profile
 
 
+async def is_professional(session: AsyncSession, user_id: uuid.UUID) -> bool:
+    """Has a professional profile (a category and a type): who the `professional_network`
+    calendars admit (AV-8)."""
+    profile = await ProfileRepository(session).get(user_id)
+    return profile is not None and bool(profile.category and profile.professional_type)
+
+
 async def profiles_of(
     session: AsyncSession, *, user_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Profile]:

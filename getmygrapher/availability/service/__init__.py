@@ -1,0 +1,31 @@
+"""Availability: calendar settings, slots, patterns, bookings; one module per use-case."""
+
+from getmygrapher.availability.service.bookings import (
+    HireSlot,
+    book_from_hire,
+    completed_between,
+    on_booking_message,
+)
+from getmygrapher.availability.service.settings import (
+    create_defaults,
+    erase_user,
+    get_settings,
+    save_setup,
+)
+from getmygrapher.availability.service.viewing import (
+    register_contact_check,
+    register_professional_check,
+)
+
+__all__ = [
+    "HireSlot",
+    "book_from_hire",
+    "completed_between",
+    "create_defaults",
+    "erase_user",
+    "get_settings",
+    "on_booking_message",
+    "register_contact_check",
+    "register_professional_check",
+    "save_setup",
+]
