@@ -173,6 +173,11 @@ async def test_bench_measures_every_scenario_and_writes_json(
     assert ("http", "public profile read") in kinds
     assert ("sql", "nearby 500 km") in kinds
     assert ("naive", "search, no location") in kinds
+    assert {
+        ("http", "calendar month"),
+        ("http", "booking request"),
+        ("http", "year-long pattern applied"),
+    } <= kinds
     assert ("http", "conversation list, 20 conversations") in kinds
     assert ("http", "first page of a conversation's messages") in kinds
     assert ("ws", "send → delivery, 10 sockets") in kinds

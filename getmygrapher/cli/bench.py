@@ -43,6 +43,7 @@ from getmygrapher.jobs import discovery
 from getmygrapher.main import build_runtime
 
 if TYPE_CHECKING:
+    from getmygrapher.cli.bench_calendar import CalendarOptions
     from getmygrapher.cli.bench_messaging import MessagingOptions
 
 TARGET_P50_MS, TARGET_P99_MS = 10.0, 50.0  # PERF-1
@@ -404,6 +405,7 @@ async def measure(
     options: Options,
     console: Console,
     chat: MessagingOptions | None = None,
+    calendar: CalendarOptions | None = None,
 ) -> dict[str, Any]:
     engine = create_engine(url, pool_size=4)
     results: list[Result] = []
@@ -424,6 +426,16 @@ async def measure(
                     engine, settings, base, pid, chat, console
                 )
             results.extend(found)
+        if calendar is not None:
+            from getmygrapher.cli import bench_calendar
+
+            loaded = await bench_calendar.load(engine, settings, calendar, console)
+            with api_server(url, settings.secret_key.get_secret_value(), _log(options)) as (
+                base,
+                _pid,
+            ):
+                console.print("calendars: a month, booking requests, a year-long pattern")
+                results.extend(await bench_calendar.measure(base, loaded, calendar, console))
     finally:
         await engine.dispose()
     return _report(results, options, load_seconds, console, extra)
@@ -604,6 +616,7 @@ def run(
     options: Options,
     console: Console | None = None,
     chat: MessagingOptions | None = None,
+    calendar: CalendarOptions | None = None,
 ) -> dict[str, Any]:
     """The whole benchmark on a scratch database beside `base_url`, dropped afterwards."""
     console = console or Console(width=150)
@@ -613,7 +626,7 @@ def run(
     )
     with migrate.scratch_database(base_url, "getmygrapher_bench") as url:
         migrate.upgrade(url)
-        return asyncio.run(measure(settings, url, options, console, chat))
+        return asyncio.run(measure(settings, url, options, console, chat, calendar))
 
 
 def _log(options: Options) -> Path:

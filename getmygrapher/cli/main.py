@@ -187,7 +187,8 @@ def bench(
         "var/bench/results.json"
     ),
     only: Annotated[
-        str | None, typer.Option(help="Run one part: `discovery` or `messaging`.")
+        str | None,
+        typer.Option(help="Run one part: `discovery`, `messaging` or `calendar`."),
     ] = None,
     conversations: Annotated[
         int, typer.Option(min=10, max=100_000, help="Of the messaging member.")
@@ -202,12 +203,13 @@ def bench(
         float, typer.Option(min=1, max=600, help="How long the idle sockets are held.")
     ] = 35.0,
 ) -> None:
-    """Measure discovery and messaging at scale on a scratch database (dropped afterwards)."""
+    """Measure discovery, messaging and calendars at scale on a scratch database (then dropped)."""
     from getmygrapher.cli import bench as benchmark
+    from getmygrapher.cli.bench_calendar import CalendarOptions
     from getmygrapher.cli.bench_messaging import MessagingOptions
 
-    if only not in {None, "discovery", "messaging"}:
-        raise typer.BadParameter("`discovery` or `messaging`", param_hint="--only")
+    if only not in {None, "discovery", "messaging", "calendar"}:
+        raise typer.BadParameter("`discovery`, `messaging` or `calendar`", param_hint="--only")
     settings = _settings()
     url, server = _database_url(settings)
     chat = MessagingOptions(
@@ -220,8 +222,8 @@ def bench(
         seed=seed,
     )
     options = benchmark.Options(
-        discovery=only != "messaging",
-        messaging=only != "discovery",
+        discovery=only in {None, "discovery"},
+        messaging=only in {None, "messaging"},
         jobs=jobs,
         professionals=professionals,
         clients=max(100, jobs // 50),
@@ -231,7 +233,14 @@ def bench(
         seed=seed,
         output=output,
     )
-    benchmark.run(settings, url, options, chat=chat if options.messaging else None)
+    calendar = CalendarOptions(professionals=professionals, requests=requests, seed=seed)
+    benchmark.run(
+        settings,
+        url,
+        options,
+        chat=chat if options.messaging else None,
+        calendar=calendar if only in {None, "calendar"} else None,
+    )
     del server
 
 

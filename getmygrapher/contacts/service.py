@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -560,3 +560,18 @@ async def message_from_profile(
     await profiles_service.access_profile(session, viewer=requester, profile_id=recipient_id)
     conversation_id, created = await OPENERS[0](session, runtime, requester, recipient_id, note)
     return ConversationOpened(conversation_id=conversation_id, created=created)
+
+
+async def erase_user(session: AsyncSession, *, user_id: uuid.UUID) -> None:
+    """DATA-2: nothing of the person is shared any more, either way, and their requests (and
+    the messages in them) go; the consent log keeps its pseudonymous entries (DATA-3)."""
+    await session.execute(
+        delete(ContactGrant).where(
+            or_(ContactGrant.owner_id == user_id, ContactGrant.grantee_id == user_id)
+        )
+    )
+    await session.execute(
+        delete(ContactRequest).where(
+            or_(ContactRequest.requester_id == user_id, ContactRequest.recipient_id == user_id)
+        )
+    )

@@ -127,3 +127,32 @@ def blocked_ids_query(user_id: uuid.UUID) -> tuple[str, dict[str, Any]]:
         "UNION SELECT b.blocker_id FROM blocks b WHERE b.blocked_id = :user_id",
         {"user_id": user_id},
     )
+
+
+async def export_user(session: AsyncSession, *, user_id: uuid.UUID) -> dict[str, Any]:
+    """DATA-1: whom the person blocked and what they reported."""
+    blocks = await blocked_by(session, blocker_id=user_id)
+    reports = await session.scalars(
+        select(Report).where(Report.reporter_id == user_id).order_by(Report.created_at)
+    )
+    return {
+        "blocks": [
+            {"blocked_id": str(b.blocked_id), "at": b.created_at.isoformat()} for b in blocks
+        ],
+        "reports": [
+            {
+                "target_type": r.target_type,
+                "target_id": str(r.target_id),
+                "reason": r.reason,
+                "status": r.status.value,
+                "at": r.created_at.isoformat(),
+            }
+            for r in reports
+        ],
+    }
+
+
+async def erase_user(session: AsyncSession, *, user_id: uuid.UUID) -> None:
+    """DATA-2: the person's own blocks go; others' blocks of them stay (they protect the
+    others), and reports stay with the moderators under the pseudonymous id."""
+    await session.execute(delete(Block).where(Block.blocker_id == user_id))

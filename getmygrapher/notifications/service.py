@@ -213,3 +213,39 @@ async def update_chat_preferences(
             .values(**changes)
         )
     return (await chat_preferences(session, [user_id]))[user_id]
+
+
+async def export_user(session: AsyncSession, *, user_id: uuid.UUID) -> dict[str, object]:
+    """DATA-1: the notifications still kept (90 days) and the preferences."""
+    kept = await session.scalars(
+        select(Notification)
+        .where(Notification.user_id == user_id)
+        .order_by(Notification.created_at)
+    )
+    preferences = await session.scalar(
+        select(NotificationPreferences).where(NotificationPreferences.user_id == user_id)
+    )
+    return {
+        "notifications": [
+            {
+                "type": n.type,
+                "title": n.title,
+                "body": n.body,
+                "created_at": n.created_at.isoformat(),
+                "read_at": n.read_at.isoformat() if n.read_at else None,
+            }
+            for n in kept
+        ],
+        "notification_preferences": {
+            "channels": preferences.channels,
+            "quiet_hours_start": preferences.quiet_hours_start.isoformat()
+            if preferences.quiet_hours_start
+            else None,
+            "quiet_hours_end": preferences.quiet_hours_end.isoformat()
+            if preferences.quiet_hours_end
+            else None,
+            "marketing_opt_in": preferences.marketing_opt_in_at is not None,
+        }
+        if preferences
+        else None,
+    }

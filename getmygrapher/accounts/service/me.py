@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,15 +16,10 @@ from getmygrapher.accounts.repository import AccountRepository
 from getmygrapher.accounts.schemas import MeRead, UpdateMe
 from getmygrapher.accounts.service.context import AuthContext
 from getmygrapher.accounts.service.sessions import create_account
-from getmygrapher.availability import service as availability_service
-from getmygrapher.core import audit, outbox
+from getmygrapher.core import audit, outbox, personal_data
 from getmygrapher.core.errors import PreconditionFailed
 from getmygrapher.core.security import AccountStatus, Principal, Role
 from getmygrapher.core.time import utcnow
-from getmygrapher.jobs import service as jobs_service
-from getmygrapher.messaging import service as messaging_service
-from getmygrapher.notifications import service as notifications_service
-from getmygrapher.profiles import service as profiles_service
 
 
 def _read(user: User) -> MeRead:
@@ -99,7 +95,7 @@ async def request_deletion(
     user.status, user.deletion_requested_at = AccountStatus.PENDING_DELETION, now
     user.version += 1
     await repo.revoke_sessions(user.id, reason="account_deletion")
-    await jobs_service.on_deletion_requested(session, user_id=user.id)
+    await personal_data.deletion_requested(session, user_id=user.id)
     grace = timedelta(days=ctx.runtime.settings.account_deletion_grace_days)
     await outbox.add(session, "accounts.purge_account", user_id=user.id, scheduled_at=now + grace)
     if user.email and user.email_verified:
@@ -132,12 +128,7 @@ async def purge_account(session: AsyncSession, ctx: AuthContext, *, user_id: uui
     grace = timedelta(days=ctx.runtime.settings.account_deletion_grace_days)
     if user.deletion_requested_at + grace > utcnow():
         return False
-    await profiles_service.erase_user(session, user_id=user.id)
-    await jobs_service.erase_user(session, user_id=user.id)
-    await notifications_service.erase_user(session, user_id=user.id)
-    await availability_service.erase_user(session, user_id=user.id)
-    await messaging_service.erase_user(session, user_id=user.id)
-    await repo.erase_credentials(user.id)
+    await personal_data.erase_user(session, user_id=user.id)
     user.email = user.pending_email = user.phone = user.full_name = None
     user.password_hash = None
     user.totp_secret, user.totp_enabled_at, user.totp_last_step = None, None, None
@@ -310,3 +301,25 @@ async def set_full_name(session: AsyncSession, *, user_id: uuid.UUID, full_name:
     if user.full_name != full_name:
         user.full_name = full_name
         user.version += 1
+
+
+async def export_user(session: AsyncSession, *, user_id: uuid.UUID) -> dict[str, Any]:
+    """DATA-1: the account itself; sign-in secrets are never exported."""
+    user = await AccountRepository(session).get_user(user_id)
+    return {
+        "account": {
+            "id": str(user_id),
+            "full_name": user.full_name if user else None,
+            "email": user.email if user else None,
+            "phone": user.phone if user else None,
+            "email_verified": user.email_verified if user else None,
+            "phone_verified": user.phone_verified if user else None,
+            "role": user.role.value if user else None,
+        }
+    }
+
+
+async def erase_sign_in(session: AsyncSession, *, user_id: uuid.UUID) -> None:
+    """DATA-2: every way to sign in (identities, codes, tokens, sessions); the user row itself
+    is made pseudonymous by `purge_account` after every area has erased its own rows."""
+    await AccountRepository(session).erase_credentials(user_id)

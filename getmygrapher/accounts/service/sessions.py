@@ -13,12 +13,10 @@ from getmygrapher.accounts.models import AuthMethod, AuthSession, User
 from getmygrapher.accounts.repository import AccountRepository
 from getmygrapher.accounts.schemas import MfaChallenge, SessionRead, TokenPair
 from getmygrapher.accounts.service.context import AuthContext, Caller
-from getmygrapher.availability import service as availability_service
+from getmygrapher.core import personal_data
 from getmygrapher.core.errors import Unauthorized
 from getmygrapher.core.security import AccessClaims, AccountStatus, Principal, hash_token, new_token
 from getmygrapher.core.time import utcnow
-from getmygrapher.notifications import service as notifications_service
-from getmygrapher.profiles import service as profiles_service
 
 
 async def create_account(session: AsyncSession, **values: object) -> User | None:
@@ -29,9 +27,7 @@ async def create_account(session: AsyncSession, **values: object) -> User | None
     user = await AccountRepository(session).insert_user(**values)
     if user is None:
         return None
-    await profiles_service.create_defaults(session, user_id=user.id)
-    await notifications_service.create_defaults(session, user_id=user.id)
-    await availability_service.create_defaults(session, user_id=user.id)
+    await personal_data.account_created(session, user_id=user.id)
     return user
 
 

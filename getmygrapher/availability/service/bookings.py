@@ -522,6 +522,7 @@ _WORDS = {
     "cancelled": "cancelled the booking",
     "completed": "marked the booking complete",
     "expired": "The booking request expired",
+    "cancelled_by_erasure": "The booking was cancelled because an account is being deleted",
     "reschedule_proposed": "proposed a new time",
     "rescheduled": "accepted the new time",
     "reschedule_declined": "kept the original time",
@@ -1284,3 +1285,39 @@ async def completed_between(
         for row in rows
         if current_status(row, now) is BookingStatus.COMPLETED
     ]
+
+
+# -- an erased account ---------------------------------------------------------------------------
+
+ERASED_REASON = "The other person is deleting their account."
+
+
+async def cancel_for_erasure(
+    session: AsyncSession, *, user_id: uuid.UUID, now: datetime | None = None
+) -> int:
+    """DATA-2, when deletion is asked for (and again at erasure, for anything left): the
+    person's requests and bookings still ahead end, announced to the other side as the
+    system's doing; the other side's booked time returns to what it was."""
+    now = now or utcnow()
+    active = (
+        await session.scalars(
+            select(Booking)
+            .where(
+                or_(Booking.professional_id == user_id, Booking.client_id == user_id),
+                Booking.status.in_((BookingStatus.PENDING, BookingStatus.CONFIRMED)),
+            )
+            .order_by(Booking.id)
+            .with_for_update()
+        )
+    ).all()
+    for booking in active:
+        was_confirmed = booking.status is BookingStatus.CONFIRMED
+        booking.status, booking.cancelled_at = BookingStatus.CANCELLED, now
+        booking.cancelled_by, booking.cancel_reason = None, ERASED_REASON
+        booking.hold_until, booking.version = None, booking.version + 1
+        await session.flush()
+        if was_confirmed:
+            await _release(session, booking, now)
+        await _close_reschedule(session, booking, "cancelled", now)
+        await _announce(session, booking, "cancelled_by_erasure", actor=None, now=now)
+    return len(active)

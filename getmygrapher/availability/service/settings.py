@@ -1,11 +1,11 @@
-"""Availability: for now the calendar settings every account starts with (AUTH-11, ONB-8)."""
+"""The calendar settings every account starts with (AUTH-11, ONB-8)."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -60,7 +60,3 @@ async def get_settings(session: AsyncSession, *, user_id: uuid.UUID) -> dict[str
         "timezone": settings.timezone,
         "weekly_hours": settings.weekly_hours,
     }
-
-
-async def erase_user(session: AsyncSession, *, user_id: uuid.UUID) -> None:
-    await session.execute(delete(CalendarSettings).where(CalendarSettings.user_id == user_id))

@@ -18,6 +18,7 @@ from getmygrapher.billing.service.checkout import (
 from getmygrapher.billing.service.entitlements import (
     check_held,
     consume,
+    erase_usage,
     feature_value,
     feature_value_query,
     get_entitlements,
@@ -53,6 +54,7 @@ __all__ = [
     "consume",
     "due_work",
     "end_due",
+    "erase_usage",
     "export_user",
     "feature_value",
     "feature_value_query",

@@ -7,10 +7,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from getmygrapher.billing.errors import UnknownFeature
-from getmygrapher.billing.models import FeatureKind, Subscription, Tier
+from getmygrapher.billing.models import FeatureKind, Subscription, Tier, UsageCounter
 from getmygrapher.billing.repository import BillingRepository
 from getmygrapher.billing.schemas import (
     EntitlementFeature,
@@ -204,3 +205,9 @@ async def get_entitlements(session: AsyncSession, *, user_id: uuid.UUID) -> Enti
 def _usage(used: int, limit: int, resets_at: dt.datetime | None) -> Usage:
     remaining = None if limit == UNLIMITED else max(0, limit - used)
     return Usage(used=used, limit=limit, remaining=remaining, resets_at=resets_at)
+
+
+async def erase_usage(session: AsyncSession, *, user_id: uuid.UUID) -> None:
+    """DATA-2: the counts of what the person used; payments, subscriptions and the billing
+    profile stay, as tax law requires of invoices."""
+    await session.execute(delete(UsageCounter).where(UsageCounter.user_id == user_id))

@@ -11,7 +11,14 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from getmygrapher.core.time import utcnow
-from getmygrapher.jobs.models import Application, ApplicationStatus, Job, JobStatus, SavedJob
+from getmygrapher.jobs.models import (
+    Application,
+    ApplicationStatus,
+    Job,
+    JobStatus,
+    JobView,
+    SavedJob,
+)
 from getmygrapher.jobs.repository import COMPLETION_DELAY, JobRepository
 from getmygrapher.jobs.service.common import reject_open, set_status
 from getmygrapher.notifications import service as notifications_service
@@ -145,6 +152,7 @@ async def erase_user(session: AsyncSession, *, user_id: uuid.UUID) -> None:
     """DATA-2, when the cooling-off ends: saved jobs go; posted jobs leave every list and
     lose their address and venue notes; what others applied with stays theirs."""
     await session.execute(delete(SavedJob).where(SavedJob.user_id == user_id))
+    await session.execute(delete(JobView).where(JobView.viewer_key == f"u:{user_id}"))
     await session.execute(
         update(Job)
         .where(Job.client_id == user_id)
