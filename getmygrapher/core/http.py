@@ -166,3 +166,12 @@ async def require_declared_media_type(request: Request) -> None:
     if not _accepts(media_type, form=form):
         expected = "multipart/form-data" if form else "application/json"
         raise UnsupportedMediaType(f"Send this request's body as {expected}.")
+
+
+def if_match_version(if_match: str | None) -> int | None:
+    """The row version an `If-Match` header names (`"3"` or `W/"3"`); -1 for anything else,
+    which matches no version and so gets 412; None when the header is absent."""
+    if if_match is None:
+        return None
+    cleaned = if_match.strip().removeprefix("W/").strip('"')
+    return int(cleaned) if cleaned.isdigit() and len(cleaned) < 10 else -1

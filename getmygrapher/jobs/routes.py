@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from pydantic_core import to_json
 
 from getmygrapher.core.db import DbSession
+from getmygrapher.core.http import if_match_version
 from getmygrapher.core.idempotency import IdempotencyKey, RequiredIdempotencyKey
 from getmygrapher.core.pagination import Cursor, Limit, Page
 from getmygrapher.core.security import (
@@ -40,13 +41,6 @@ from getmygrapher.jobs.schemas import (
 
 router = APIRouter(prefix="/v1", tags=["jobs"])
 moderation_jobs_router = APIRouter(prefix="/v1/moderation/jobs", tags=["moderation"])
-
-
-def _version(if_match: str | None) -> int | None:
-    if if_match is None:
-        return None
-    cleaned = if_match.strip().removeprefix("W/").strip('"')
-    return int(cleaned) if cleaned.isdigit() else -1
 
 
 @router.post("/jobs", status_code=status.HTTP_201_CREATED, operation_id="create_job")
@@ -118,7 +112,7 @@ async def update_job(
 ) -> JobRead:
     """JOB-3: only the fields sent change; `null` clears an optional one."""
     return await jobs_service.update_job(
-        db, owner=user, job_id=job_id, data=body, if_match=_version(if_match)
+        db, owner=user, job_id=job_id, data=body, if_match=if_match_version(if_match)
     )
 
 

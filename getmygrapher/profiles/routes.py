@@ -12,6 +12,7 @@ from pydantic import ValidationError as PydanticValidationError
 from getmygrapher.core import places, taxonomy
 from getmygrapher.core.db import DbSession
 from getmygrapher.core.errors import PayloadTooLarge, ValidationFailed
+from getmygrapher.core.http import if_match_version
 from getmygrapher.core.pagination import Cursor, Limit, Page, clamp_limit
 from getmygrapher.core.schemas import PinCode, PlainText, ResponseModel
 from getmygrapher.core.security import (
@@ -69,13 +70,6 @@ async def _read_upload(file: UploadFile, limit: int = MAX_IMAGE_UPLOAD) -> bytes
     if not data:
         raise ValidationFailed.field("file", "required_field", "The file is empty.")
     return data
-
-
-def _version(if_match: str | None) -> int | None:
-    if if_match is None:
-        return None
-    cleaned = if_match.strip().removeprefix("W/").strip('"')
-    return int(cleaned) if cleaned.isdigit() else -1
 
 
 # Reference data ------------------------------------------------------------------------------
@@ -204,7 +198,7 @@ async def update_profile(
     if_match: Annotated[str | None, Header()] = None,
 ) -> OwnProfileRead:
     return await profiles_service.update_profile(
-        db, user_id=user.id, data=body, if_match=_version(if_match)
+        db, user_id=user.id, data=body, if_match=if_match_version(if_match)
     )
 
 

@@ -18,6 +18,7 @@ from getmygrapher.availability.schemas.patterns import (
 )
 from getmygrapher.availability.service import bulk, patterns
 from getmygrapher.core.db import DbSession
+from getmygrapher.core.http import if_match_version
 from getmygrapher.core.idempotency import IdempotencyKey
 from getmygrapher.core.pagination import (
     Cursor,
@@ -30,13 +31,6 @@ from getmygrapher.core.pagination import (
 from getmygrapher.core.security import CurrentUser
 
 patterns_router = APIRouter(prefix="/v1/me/calendar", tags=["calendar"])
-
-
-def _version(if_match: str | None) -> int | None:
-    if if_match is None:
-        return None
-    cleaned = if_match.strip().removeprefix("W/").strip('"')
-    return int(cleaned) if cleaned.isdigit() and len(cleaned) < 10 else -1
 
 
 @patterns_router.post("/bulk", operation_id="bulk_edit_calendar")
@@ -109,7 +103,7 @@ async def update_pattern(
     """AV-4: only the fields sent change; `active` pauses and resumes. A stale `If-Match`
     (the `version` read) gets 412."""
     return await patterns.update_pattern(
-        db, owner=user, pattern_id=pattern_id, data=body, if_match=_version(if_match)
+        db, owner=user, pattern_id=pattern_id, data=body, if_match=if_match_version(if_match)
     )
 
 
